@@ -1,0 +1,61 @@
+use super::*;
+use proptest::prelude::*;
+use std::net::Ipv4Addr;
+
+#[test]
+fn parse_rejects_garbage_and_accepts_host_bits() {
+    assert!(parse_cidr("10.0.0.0/33").is_err());
+    assert!(parse_cidr("10.0.0.0").is_err());
+    assert!(parse_cidr("10.00.0.0/8").is_err());
+    assert!(parse_cidr("fd00::/129").is_err());
+    let n = parse_cidr("10.1.2.3/8").unwrap();
+    assert!(has_host_bits(&n));
+    assert_eq!(IpBlock::new(n, vec![]).unwrap().cidr.to_string(), "10.0.0.0/8");
+}
+
+#[test]
+fn except_must_be_strict_subset() {
+    assert!(IpBlock::parse("10.0.0.0/16", &["10.0.2.0/24"]).is_ok());
+    assert!(IpBlock::parse("10.0.0.0/16", &["10.0.0.0/16"]).is_err());
+    assert!(IpBlock::parse("10.0.0.0/16", &["10.1.0.0/24"]).is_err());
+    assert!(IpBlock::parse("10.0.0.0/16", &["fd00::/64"]).is_err());
+}
+
+#[test]
+fn ranges_carve_out_excepts() {
+    let b = IpBlock::parse("10.0.0.0/16", &["10.0.2.0/24", "10.0.0.0/24", "10.0.2.128/25"]).unwrap();
+    let r: Vec<String> = b.ranges().iter().map(|(a, z)| format!("{a}-{z}")).collect();
+    assert_eq!(r, ["10.0.1.0-10.0.1.255", "10.0.3.0-10.0.255.255"]);
+    let all = IpBlock::parse("0.0.0.0/0", &["255.255.255.255/32"]).unwrap();
+    assert_eq!(all.ranges().len(), 1);
+}
+
+fn arb_net(base: u32) -> impl Strategy<Value = IpNet> {
+    (0u32..256, 20u8..=32).prop_map(move |(off, len)| {
+        IpNet::new(IpAddr::V4(Ipv4Addr::from(base + off * 16)), len).unwrap().trunc()
+    })
+}
+
+proptest! {
+    /// contains() and ranges() agree with a brute-force reading of the API:
+    /// in cidr and in no except.
+    #[test]
+    fn contains_and_ranges_agree_with_brute_force(
+        len in 16u8..=24,
+        excepts in proptest::collection::vec(arb_net(0x0a00_0000), 0..5),
+        probes in proptest::collection::vec(0u32..8192, 1..64),
+    ) {
+        let cidr = IpNet::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 0)), len).unwrap();
+        let excepts: Vec<IpNet> = excepts.into_iter()
+            .filter(|e| e.prefix_len() > len && cidr.contains(e)).collect();
+        let block = IpBlock::new(cidr, excepts.clone()).unwrap();
+        let ranges = block.ranges();
+        for p in probes {
+            let a = IpAddr::V4(Ipv4Addr::from(0x0a00_0000u32 + p * 7));
+            let brute = cidr.contains(&a) && excepts.iter().all(|e| !e.contains(&a));
+            prop_assert_eq!(block.contains(a), brute);
+            let in_ranges = ranges.iter().any(|(lo, hi)| *lo <= a && a <= *hi);
+            prop_assert_eq!(in_ranges, brute, "addr {} ranges {:?}", a, ranges);
+        }
+    }
+}
