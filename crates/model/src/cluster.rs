@@ -101,14 +101,22 @@ impl Cluster {
     }
 
     /// Policies of one namespace, in name order.
-    pub fn policies_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+    pub fn policies_in<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
         let start = PolicyRef::new(namespace, "");
-        self.policies.range(start..).map(|(_, p)| p).take_while(move |p| p.namespace == namespace)
+        self.policies
+            .range(start..)
+            .map(|(_, p)| p)
+            .take_while(move |p| p.namespace == namespace)
     }
 
     /// The pod (not host-network) that owns `ip`, if any.
     pub fn pod_by_ip(&self, ip: IpAddr) -> Option<&Pod> {
-        self.pods.values().find(|p| !p.host_network && p.ips.contains(&ip))
+        self.pods
+            .values()
+            .find(|p| !p.host_network && p.ips.contains(&ip))
     }
 }
 
@@ -124,7 +132,11 @@ mod tests {
         assert_eq!(labels.get(crate::METADATA_NAME_LABEL), Some("ns-1"));
         c.upsert_namespace(Namespace::new("ns-1", Labels::from([("team", "x")])));
         c.upsert_pod(Pod::new("ns-1", "b", Labels::new(), None));
-        assert_eq!(c.namespace_labels("ns-1").get("team"), Some("x"), "declared survives");
+        assert_eq!(
+            c.namespace_labels("ns-1").get("team"),
+            Some("x"),
+            "declared survives"
+        );
     }
 
     #[test]

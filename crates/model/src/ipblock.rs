@@ -8,7 +8,9 @@ use ipnet::IpNet;
 /// Why an ipBlock was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IpBlockError {
-    #[error("invalid CIDR {0:?}: expected an address and a prefix length, e.g. 10.0.0.0/16 or fd00::/8")]
+    #[error(
+        "invalid CIDR {0:?}: expected an address and a prefix length, e.g. 10.0.0.0/16 or fd00::/8"
+    )]
     InvalidCidr(String),
     #[error("except entry {except} is not a strict subset of cidr {cidr}")]
     ExceptOutsideCidr { cidr: IpNet, except: IpNet },
@@ -58,7 +60,10 @@ impl IpBlock {
     /// Parses `cidr` and `except` strings; errors name the bad entry.
     pub fn parse(cidr: &str, except: &[&str]) -> Result<Self, IpBlockError> {
         let cidr = parse_cidr(cidr)?;
-        let except = except.iter().map(|e| parse_cidr(e)).collect::<Result<_, _>>()?;
+        let except = except
+            .iter()
+            .map(|e| parse_cidr(e))
+            .collect::<Result<_, _>>()?;
         Self::new(cidr, except)
     }
 
@@ -88,13 +93,18 @@ impl IpBlock {
         if let Some(start) = next {
             out.push((start, hi));
         }
-        out.into_iter().map(|(a, b)| (to_addr(a, v4), to_addr(b, v4))).collect()
+        out.into_iter()
+            .map(|(a, b)| (to_addr(a, v4), to_addr(b, v4)))
+            .collect()
     }
 }
 
 fn bounds(net: &IpNet) -> (u128, u128) {
     match net {
-        IpNet::V4(n) => (u32::from(n.network()).into(), u32::from(n.broadcast()).into()),
+        IpNet::V4(n) => (
+            u32::from(n.network()).into(),
+            u32::from(n.broadcast()).into(),
+        ),
         IpNet::V6(n) => (n.network().into(), n.broadcast().into()),
     }
 }

@@ -11,7 +11,11 @@ pub enum LabelError {
     #[error("invalid label key {key:?}: {reason}")]
     Key { key: String, reason: String },
     #[error("invalid label value {value:?} for key {key:?}: {reason}")]
-    Value { key: String, value: String, reason: String },
+    Value {
+        key: String,
+        value: String,
+        reason: String,
+    },
 }
 
 /// Labels of a pod or namespace. Ordered, so output is deterministic.

@@ -42,7 +42,8 @@ fn qualified_part_ok(s: &str) -> bool {
     let edge = |c: char| c.is_ascii_alphanumeric();
     s.starts_with(edge)
         && s.ends_with(edge)
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// A qualified name (label keys): an optional DNS subdomain prefix and '/',
@@ -56,7 +57,9 @@ pub fn qualified_name(s: &str) -> Result<(), String> {
         dns1123_subdomain(p).map_err(|e| format!("prefix {p:?} {e}"))?;
     }
     if name.is_empty() || name.len() > QUALIFIED_NAME_MAX {
-        return Err(format!("name part must be 1 to {QUALIFIED_NAME_MAX} characters"));
+        return Err(format!(
+            "name part must be 1 to {QUALIFIED_NAME_MAX} characters"
+        ));
     }
     if !qualified_part_ok(name) {
         return Err("name part must consist of alphanumerics, '-', '_' or '.', and start and end with an alphanumeric".into());

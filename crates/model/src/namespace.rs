@@ -22,12 +22,20 @@ impl Namespace {
         labels
             .insert(METADATA_NAME_LABEL, name)
             .expect("a validated namespace name is a valid label value");
-        Self { name: name.into(), labels, declared: true, source: None }
+        Self {
+            name: name.into(),
+            labels,
+            declared: true,
+            source: None,
+        }
     }
 
     /// A namespace that exists only because objects live in it.
     pub fn implicit(name: &str) -> Self {
-        Self { declared: false, ..Self::new(name, Labels::new()) }
+        Self {
+            declared: false,
+            ..Self::new(name, Labels::new())
+        }
     }
 
     pub fn labels(&self) -> &Labels {
@@ -36,6 +44,10 @@ impl Namespace {
 
     /// Replaces the labels, keeping `kubernetes.io/metadata.name`.
     pub fn set_labels(&mut self, labels: Labels) {
-        *self = Self { declared: self.declared, source: self.source.clone(), ..Self::new(&self.name, labels) };
+        *self = Self {
+            declared: self.declared,
+            source: self.source.clone(),
+            ..Self::new(&self.name, labels)
+        };
     }
 }

@@ -57,6 +57,10 @@ impl Pod {
 
     /// The address other pods use by default: the first IPv4 one, else the first.
     pub fn primary_ip(&self) -> Option<IpAddr> {
-        self.ips.iter().copied().find(IpAddr::is_ipv4).or(self.ips.first().copied())
+        self.ips
+            .iter()
+            .copied()
+            .find(IpAddr::is_ipv4)
+            .or(self.ips.first().copied())
     }
 }

@@ -27,7 +27,10 @@ pub struct ObjectRef {
 
 impl ObjectRef {
     pub fn new(namespace: &str, name: &str) -> Self {
-        Self { namespace: namespace.into(), name: name.into() }
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -89,7 +92,10 @@ impl PolicyTypes {
     /// The API default when `policyTypes` is absent: Ingress, plus Egress iff
     /// there are egress rules.
     pub fn defaulted(has_egress_rules: bool) -> Self {
-        Self { ingress: true, egress: has_egress_rules }
+        Self {
+            ingress: true,
+            egress: has_egress_rules,
+        }
     }
 
     pub fn contains(self, d: Direction) -> bool {
@@ -117,8 +123,14 @@ pub enum Peer {
 impl fmt::Display for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Peer::Pods { namespaces: None, pods } => write!(f, "pods matching {pods} in the policy's namespace"),
-            Peer::Pods { namespaces: Some(ns), pods } => {
+            Peer::Pods {
+                namespaces: None,
+                pods,
+            } => write!(f, "pods matching {pods} in the policy's namespace"),
+            Peer::Pods {
+                namespaces: Some(ns),
+                pods,
+            } => {
                 write!(f, "pods matching {pods} in namespaces matching {ns}")
             }
             Peer::IpBlock(b) => write!(f, "ipBlock {b}"),

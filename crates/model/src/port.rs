@@ -90,7 +90,10 @@ pub struct PolicyPort {
 
 /// Checks a port number is within 1-65535.
 pub fn port_number(n: i64) -> Result<u16, PortError> {
-    u16::try_from(n).ok().filter(|p| *p != 0).ok_or(PortError::OutOfRange(n))
+    u16::try_from(n)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or(PortError::OutOfRange(n))
 }
 
 impl PolicyPort {
@@ -128,7 +131,12 @@ impl PolicyPort {
 
     /// Does this entry admit a connection to `port`/`protocol` on a
     /// destination with `dst_ports` (None for a non-pod address)?
-    pub fn matches(&self, protocol: Protocol, port: u16, dst_ports: Option<&[ContainerPort]>) -> bool {
+    pub fn matches(
+        &self,
+        protocol: Protocol,
+        port: u16,
+        dst_ports: Option<&[ContainerPort]>,
+    ) -> bool {
         if self.protocol != protocol {
             return false;
         }
@@ -136,7 +144,9 @@ impl PolicyPort {
             PortSpec::Any => true,
             PortSpec::Range { start, end } => (*start..=*end).contains(&port),
             PortSpec::Named(name) => dst_ports.is_some_and(|ports| {
-                ports.iter().any(|c| c.name.as_deref() == Some(name) && c.protocol == protocol && c.port == port)
+                ports.iter().any(|c| {
+                    c.name.as_deref() == Some(name) && c.protocol == protocol && c.port == port
+                })
             }),
         }
     }
@@ -147,7 +157,9 @@ impl fmt::Display for PolicyPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.port {
             PortSpec::Any => write!(f, "any port/{}", self.protocol),
-            PortSpec::Range { start, end } if start == end => write!(f, "{start}/{}", self.protocol),
+            PortSpec::Range { start, end } if start == end => {
+                write!(f, "{start}/{}", self.protocol)
+            }
             PortSpec::Range { start, end } => write!(f, "{start}-{end}/{}", self.protocol),
             PortSpec::Named(n) => write!(f, "{n}/{}", self.protocol),
         }

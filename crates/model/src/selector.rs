@@ -70,7 +70,11 @@ impl Requirement {
             Labels::validate(key, v)?;
         }
         let values = values.into_iter().collect();
-        Ok(Self { key: key.into(), operator, values })
+        Ok(Self {
+            key: key.into(),
+            operator,
+            values,
+        })
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
@@ -117,13 +121,22 @@ impl LabelSelector {
         for (k, v) in &match_labels {
             Labels::validate(k, v)?;
         }
-        Ok(Self { match_labels, match_expressions })
+        Ok(Self {
+            match_labels,
+            match_expressions,
+        })
     }
 
     /// Builds `matchLabels` only, from literal pairs (tests, generators).
     pub fn from_labels<const N: usize>(pairs: [(&str, &str); N]) -> Self {
-        let match_labels = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Self { match_labels, match_expressions: Vec::new() }
+        let match_labels = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self {
+            match_labels,
+            match_expressions: Vec::new(),
+        }
     }
 
     pub fn is_everything(&self) -> bool {
@@ -131,7 +144,9 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()))
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v.as_str()))
             && self.match_expressions.iter().all(|r| r.matches(labels))
     }
 }

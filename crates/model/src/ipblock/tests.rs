@@ -10,7 +10,10 @@ fn parse_rejects_garbage_and_accepts_host_bits() {
     assert!(parse_cidr("fd00::/129").is_err());
     let n = parse_cidr("10.1.2.3/8").unwrap();
     assert!(has_host_bits(&n));
-    assert_eq!(IpBlock::new(n, vec![]).unwrap().cidr.to_string(), "10.0.0.0/8");
+    assert_eq!(
+        IpBlock::new(n, vec![]).unwrap().cidr.to_string(),
+        "10.0.0.0/8"
+    );
 }
 
 #[test]
@@ -23,7 +26,11 @@ fn except_must_be_strict_subset() {
 
 #[test]
 fn ranges_carve_out_excepts() {
-    let b = IpBlock::parse("10.0.0.0/16", &["10.0.2.0/24", "10.0.0.0/24", "10.0.2.128/25"]).unwrap();
+    let b = IpBlock::parse(
+        "10.0.0.0/16",
+        &["10.0.2.0/24", "10.0.0.0/24", "10.0.2.128/25"],
+    )
+    .unwrap();
     let r: Vec<String> = b.ranges().iter().map(|(a, z)| format!("{a}-{z}")).collect();
     assert_eq!(r, ["10.0.1.0-10.0.1.255", "10.0.3.0-10.0.255.255"]);
     let all = IpBlock::parse("0.0.0.0/0", &["255.255.255.255/32"]).unwrap();
@@ -32,7 +39,9 @@ fn ranges_carve_out_excepts() {
 
 fn arb_net(base: u32) -> impl Strategy<Value = IpNet> {
     (0u32..256, 20u8..=32).prop_map(move |(off, len)| {
-        IpNet::new(IpAddr::V4(Ipv4Addr::from(base + off * 16)), len).unwrap().trunc()
+        IpNet::new(IpAddr::V4(Ipv4Addr::from(base + off * 16)), len)
+            .unwrap()
+            .trunc()
     })
 }
 

@@ -15,7 +15,10 @@ fn operators_validate_their_values() {
         Requirement::new("a", Operator::Exists, vec!["x".into()]),
         Err(SelectorError::UnexpectedValues("Exists"))
     );
-    assert!(matches!(Operator::parse("in"), Err(SelectorError::UnknownOperator(_))));
+    assert!(matches!(
+        Operator::parse("in"),
+        Err(SelectorError::UnknownOperator(_))
+    ));
     assert!(matches!(
         Requirement::new("bad key", Operator::Exists, vec![]),
         Err(SelectorError::Label(_))
@@ -34,7 +37,10 @@ fn notin_matches_absent_key() {
 fn display_uses_kubectl_syntax() {
     let s = LabelSelector::new(
         [("app".to_string(), "web".to_string())].into(),
-        vec![req("tier", Operator::In, &["b", "a"]), req("x", Operator::DoesNotExist, &[])],
+        vec![
+            req("tier", Operator::In, &["b", "a"]),
+            req("x", Operator::DoesNotExist, &[]),
+        ],
     )
     .unwrap();
     assert_eq!(s.to_string(), "app=web,tier in (a,b),!x");
@@ -72,7 +78,9 @@ fn arb_requirement() -> impl Strategy<Value = Requirement> {
 /// The set-based meaning of each operator, written independently.
 fn oracle(r: &Requirement, labels: &Labels) -> bool {
     let has = labels.iter().any(|(k, _)| k == r.key);
-    let in_values = labels.iter().any(|(k, v)| k == r.key && r.values.iter().any(|x| x == v));
+    let in_values = labels
+        .iter()
+        .any(|(k, v)| k == r.key && r.values.iter().any(|x| x == v));
     match r.operator {
         Operator::In => in_values,
         Operator::NotIn => !in_values,
