@@ -68,3 +68,13 @@ proptest! {
         }
     }
 }
+
+/// Regression: overlapping excepts (a /28 inside a /25 that starts before it)
+/// once re-opened the tail of the larger hole.
+#[test]
+fn overlapping_excepts_stay_carved_out() {
+    let b = IpBlock::parse("10.0.0.0/20", &["10.0.8.0/25", "10.0.8.16/28"]).unwrap();
+    let r: Vec<String> = b.ranges().iter().map(|(a, z)| format!("{a}-{z}")).collect();
+    assert_eq!(r, ["10.0.0.0-10.0.7.255", "10.0.8.128-10.0.15.255"]);
+    assert!(!b.contains("10.0.8.38".parse().unwrap()));
+}
