@@ -42,7 +42,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(severity: Severity, file: &str, pos: Pos, field: &str, message: impl Into<String>) -> Self {
+    pub fn new(
+        severity: Severity,
+        file: &str,
+        pos: Pos,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             severity,
             file: file.into(),
@@ -62,7 +68,11 @@ impl Diagnostic {
 /// `file:line:col: error: NetworkPolicy ns/x: spec.ingress[0]...: message`
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}: ", self.file, self.line, self.column, self.severity)?;
+        write!(
+            f,
+            "{}:{}:{}: {}: ",
+            self.file, self.line, self.column, self.severity
+        )?;
         if let Some(o) = &self.object {
             write!(f, "{o}: ")?;
         }

@@ -1,9 +1,22 @@
 //! Reads Kubernetes manifests into validated `palisade-model` types.
 //!
-//! Start with [`yaml::parse`] (a position-keeping YAML/JSON reader) and
-//! [`diag::Diagnostic`] (file:line:column + field path findings).
+//! Start with [`load_paths`] (files, directories, stdin) or [`parse_str`]
+//! (one text); both return a [`Loaded`]: the valid objects plus every
+//! [`Diagnostic`] found, each located by file, line, column and field path.
+//! An object with an error is left out; one bad object never hides the others.
+//!
+//! Underneath: [`yaml::parse`] (a position-keeping YAML/JSON reader) and
+//! [`decode_document`], which turns one parsed document into model objects.
 
+mod decode;
 pub mod diag;
+mod load;
+mod loaded;
+mod object;
 pub mod yaml;
 
+pub use decode::decode_document;
 pub use diag::{Diagnostic, Severity};
+pub use load::{load_paths, parse_str};
+pub use loaded::Loaded;
+pub use object::Object;

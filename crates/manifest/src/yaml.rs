@@ -3,7 +3,6 @@
 //! JSON is YAML 1.2, so `.json` files go through the same reader. Built on
 //! `saphyr-parser`'s event stream; scalars are resolved with the core schema.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -69,7 +68,10 @@ impl Node {
     /// The value of key `key` in a mapping node.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -84,7 +86,10 @@ pub struct YamlError {
 }
 
 fn pos_of(span: &Span) -> Pos {
-    Pos { line: span.start.line(), col: span.start.col() + 1 }
+    Pos {
+        line: span.start.line(),
+        col: span.start.col() + 1,
+    }
 }
 
 /// Parses every document of a YAML (or JSON) stream. Empty documents are skipped.
@@ -92,7 +97,10 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| YamlError {
-            pos: Pos { line: e.marker().line(), col: e.marker().col() + 1 },
+            pos: Pos {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+            },
             message: e.info().to_string(),
         })?;
         builder.event(event, pos_of(&span))?;
@@ -120,20 +128,28 @@ impl Builder {
                 self.push(node, anchor)
             }
             Event::SequenceStart(anchor, _) => {
-                self.stack.push(Frame::Seq(node(Value::Seq(Vec::new()), pos), anchor));
+                self.stack
+                    .push(Frame::Seq(node(Value::Seq(Vec::new()), pos), anchor));
                 Ok(())
             }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map(node(Value::Map(Vec::new()), pos), anchor, None));
+                self.stack
+                    .push(Frame::Map(node(Value::Map(Vec::new()), pos), anchor, None));
                 Ok(())
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq(n, a)) | Some(Frame::Map(n, a, None)) => self.push(n, a),
-                _ => Err(YamlError { pos, message: "unbalanced collection".into() }),
+                _ => Err(YamlError {
+                    pos,
+                    message: "unbalanced collection".into(),
+                }),
             },
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(n) => self.push(n, 0),
-                None => Err(YamlError { pos, message: "alias to an unknown anchor".into() }),
+                None => Err(YamlError {
+                    pos,
+                    message: "alias to an unknown anchor".into(),
+                }),
             },
             _ => Ok(()),
         }
@@ -163,8 +179,12 @@ impl Builder {
                 Some(key) => {
                     if let Value::Map(entries) = &mut map.value {
                         if let Some(dup) = entries.iter().find(|(k, _)| k.value == key.value) {
-                            let message = format!("duplicate key (first at line {})", dup.0.pos.line);
-                            return Err(YamlError { pos: key.pos, message });
+                            let message =
+                                format!("duplicate key (first at line {})", dup.0.pos.line);
+                            return Err(YamlError {
+                                pos: key.pos,
+                                message,
+                            });
                         }
                         entries.push((key, n));
                     }
@@ -176,14 +196,20 @@ impl Builder {
 }
 
 fn node(value: Value, pos: Pos) -> Node {
-    Node { value, pos, plain: false }
+    Node {
+        value,
+        pos,
+        plain: false,
+    }
 }
 
 /// Resolves a scalar with the YAML 1.2 core schema (plain scalars only;
 /// quoted ones are strings; `!!str`, `!!int`... tags are honoured).
-fn scalar(text: &Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>, pos: Pos) -> Result<Node, YamlError> {
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, pos: Pos) -> Result<Node, YamlError> {
     let plain = matches!(style, ScalarStyle::Plain);
-    let forced = tag.filter(|t| t.is_yaml_core_schema()).map(|t| t.suffix.as_str());
+    let forced = tag
+        .filter(|t| t.is_yaml_core_schema())
+        .map(|t| t.suffix.as_str());
     let value = match forced {
         Some("str") => Value::Str(text.to_string()),
         Some(kind) => match resolve(text) {
@@ -191,7 +217,12 @@ fn scalar(text: &Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>, pos: Pos) 
             v @ (Value::Float(_) | Value::Int(_)) if kind == "float" => v,
             v @ Value::Bool(_) if kind == "bool" => v,
             v @ Value::Null if kind == "null" => v,
-            _ => return Err(YamlError { pos, message: format!("{text:?} is not a valid !!{kind}") }),
+            _ => {
+                return Err(YamlError {
+                    pos,
+                    message: format!("{text:?} is not a valid !!{kind}"),
+                })
+            }
         },
         None if plain => resolve(text),
         None => Value::Str(text.to_string()),
@@ -241,7 +272,9 @@ mod tests {
     fn positions_are_one_based() {
         let docs = parse("a: 1\nb:\n  - x\n  - 'y'\n").unwrap();
         let b = docs[0].get("b").unwrap();
-        let Value::Seq(items) = &b.value else { panic!() };
+        let Value::Seq(items) = &b.value else {
+            panic!()
+        };
         assert_eq!(items[1].pos, Pos { line: 4, col: 5 });
         assert!(items[0].plain && !items[1].plain);
         assert_eq!(docs[0].get("a").unwrap().value, Value::Int(1));
@@ -251,9 +284,12 @@ mod tests {
     fn multi_document_and_json() {
         let docs = parse("---\nkind: A\n---\n---\nkind: B\n").unwrap();
         assert_eq!(docs.len(), 2);
-        let json = "{\n\t\"kind\": \"List\",\n\t\"items\": [{\"port\": 80}, {\"port\": \"80\"}]\n}\n";
+        let json =
+            "{\n\t\"kind\": \"List\",\n\t\"items\": [{\"port\": 80}, {\"port\": \"80\"}]\n}\n";
         let docs = parse(json).unwrap();
-        let Value::Seq(items) = &docs[0].get("items").unwrap().value else { panic!() };
+        let Value::Seq(items) = &docs[0].get("items").unwrap().value else {
+            panic!()
+        };
         assert_eq!(items[0].get("port").unwrap().value, Value::Int(80));
         assert_eq!(items[1].get("port").unwrap().value, Value::Str("80".into()));
     }
@@ -261,7 +297,9 @@ mod tests {
     #[test]
     fn core_schema_scalars() {
         let docs = parse("[~, TRUE, 0x1F, -3, 1.5, y, '1', !!str 2, 10.0.0.0/8]").unwrap();
-        let Value::Seq(v) = &docs[0].value else { panic!() };
+        let Value::Seq(v) = &docs[0].value else {
+            panic!()
+        };
         let values: Vec<&Value> = v.iter().map(|n| &n.value).collect();
         assert_eq!(
             values,
@@ -291,6 +329,9 @@ mod tests {
     #[test]
     fn anchors_and_aliases() {
         let docs = parse("x: &l {app: web}\ny: *l\n").unwrap();
-        assert_eq!(docs[0].get("y").unwrap().get("app").unwrap().as_str(), Some("web"));
+        assert_eq!(
+            docs[0].get("y").unwrap().get("app").unwrap().as_str(),
+            Some("web")
+        );
     }
 }

@@ -1,0 +1,154 @@
+//! Texts, files, directories and syntax errors.
+
+use std::fs;
+
+use super::*;
+use crate::Object;
+
+const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns-1}\n";
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: web}}\nspec:\n  \
+    containers: [{ports: [{name: http, containerPort: 80, hostPort: 80}]}]\nstatus: {podIPs: [{ip: 10.0.0.1}]}\n";
+
+fn policy(name: &str, cidr: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: ns-1}}\nspec:\n  podSelector: {{}}\n  egress: [{{to: [{{ipBlock: {{cidr: {cidr}}}}}]}}]\n"
+    )
+}
+
+fn keys(l: &Loaded) -> Vec<String> {
+    l.objects.iter().map(Object::key).collect()
+}
+
+#[test]
+fn one_bad_policy_does_not_stop_the_others() {
+    let text = format!(
+        "{}---\n{}---\n{}",
+        policy("a", "10.0.0.0/8"),
+        policy("b", "10.0.0.0/40"),
+        policy("c", "::/0")
+    );
+    let l = parse_str("multi.yaml", &text);
+    assert_eq!(keys(&l), ["NetworkPolicy ns-1/a", "NetworkPolicy ns-1/c"]);
+    assert!(l.has_errors());
+    let d = &l.diagnostics[0];
+    assert_eq!(
+        (d.line, d.field.as_str()),
+        (13, "spec.egress[0].to[0].ipBlock.cidr")
+    );
+    assert_eq!(d.object.as_deref(), Some("NetworkPolicy ns-1/b"));
+}
+
+#[test]
+fn a_syntax_error_is_located_and_other_documents_still_load() {
+    let text = format!("{NS}---\nkind: [Pod\n---\n{}", policy("a", "10.0.0.0/8"));
+    let l = parse_str("s.yaml", &text);
+    assert_eq!(keys(&l), ["Namespace ns-1", "NetworkPolicy ns-1/a"]);
+    let d = &l.diagnostics[0];
+    assert!(
+        d.is_error() && d.message.starts_with("invalid YAML: "),
+        "{d}"
+    );
+    assert!((5..=6).contains(&d.line), "{d}");
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    assert_eq!(
+        keys(&parse_str("b.yaml", &format!("\u{feff}{NS}"))),
+        ["Namespace ns-1"]
+    );
+}
+
+#[test]
+fn directories_are_read_recursively_in_path_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, text).expect("write");
+    };
+    write("b/z.yml", &policy("z", "10.0.0.0/8"));
+    write(
+        "b/a/x.json",
+        r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "ns-1"}}"#,
+    );
+    write("a.yaml", NS);
+    write("notes.txt", "not: a manifest");
+    write(".hidden/y.yaml", &policy("hidden", "10.0.0.0/8"));
+    let l = load_paths(&[dir.path()]);
+    assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+    assert_eq!(
+        keys(&l),
+        ["Namespace ns-1", "Pod ns-1/x", "NetworkPolicy ns-1/z"]
+    );
+}
+
+#[test]
+fn duplicates_across_files_name_the_first_definition() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+    fs::write(&a, format!("{NS}---\n{}", policy("foo", "10.0.0.0/8"))).expect("write");
+    fs::write(&b, policy("foo", "192.168.0.0/16")).expect("write");
+    let l = load_paths(&[&a, &b]);
+    assert_eq!(keys(&l), ["Namespace ns-1", "NetworkPolicy ns-1/foo"]);
+    let d = &l.diagnostics[0];
+    let expected = format!(
+        "duplicate NetworkPolicy ns-1/foo, first defined at {}:5",
+        a.display()
+    );
+    assert_eq!(
+        (d.file.clone(), d.line, d.message.clone()),
+        (b.display().to_string(), 1, expected)
+    );
+}
+
+#[test]
+fn a_missing_path_is_an_error_at_line_zero() {
+    let l = load_paths(&["/nonexistent/palisade.yaml"]);
+    let d = &l.diagnostics[0];
+    assert_eq!((d.file.as_str(), d.line), ("/nonexistent/palisade.yaml", 0));
+    assert!(
+        d.message
+            .starts_with("cannot read /nonexistent/palisade.yaml: "),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_reader_is_decoded_under_its_name() {
+    let l = load_reader("<stdin>", NS.as_bytes());
+    assert_eq!(
+        l.objects[0].source().map(|s| s.file.as_str()),
+        Some("<stdin>")
+    );
+    let l = load_reader("<stdin>", &[0xff, 0xfe][..]);
+    assert!(l.diagnostics[0].message.starts_with("not UTF-8"));
+}
+
+#[test]
+fn a_syntax_error_has_its_line_and_column() {
+    let l = parse_str("s.yaml", "a: 1\nb: 2\na: 3\n");
+    let d = &l.diagnostics[0];
+    assert_eq!(
+        d.to_string(),
+        "s.yaml:3:1: error: invalid YAML: duplicate key (first at line 1)"
+    );
+    assert!(l.objects.is_empty() && l.has_errors());
+}
+
+proptest::proptest! {
+    /// Whatever the input, decoding reports problems instead of panicking,
+    /// and every diagnostic points into the text.
+    #[test]
+    fn arbitrary_edits_of_a_manifest_never_panic(at in 0usize..1000, with in "[ -~\n]{0,3}") {
+        let base = format!("{NS}---\n{}---\n{POD}", policy("a", "10.0.0.0/8"));
+        let at = base.char_indices().map(|(i, _)| i).nth(at % base.len()).unwrap_or(0);
+        let text = format!("{}{with}{}", &base[..at], &base[at..]);
+        let l = parse_str("p.yaml", &text);
+        let lines = text.lines().count() + 1;
+        for d in &l.diagnostics {
+            proptest::prop_assert!((1..=lines).contains(&d.line), "{d}");
+        }
+    }
+}
