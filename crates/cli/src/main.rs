@@ -1,1 +1,56 @@
-fn main() {}
+//! `palisade`: Kubernetes NetworkPolicy, explained.
+//!
+//! Each subcommand lives in `cmd/`; input loading and diagnostics printing
+//! in `input.rs`. Exit codes are documented in `--help` (see `EXIT_CODES`).
+
+mod args;
+mod cmd;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (check: the connection is allowed)
+  1  check: the connection is denied; conformance: a case failed; validate: input rejected
+  2  usage error, unreadable input, or input rejected by validation (check, matrix)";
+
+/// palisade: Kubernetes NetworkPolicy, explained.
+///
+/// Reads Namespace, Pod and NetworkPolicy manifests (YAML or JSON, files,
+/// directories or stdin), validates them as the API server would, and answers
+/// which connections the policies allow, and why.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Check(cmd::check::Args),
+    Matrix(cmd::matrix::Args),
+    Conformance(cmd::conformance::Args),
+    Validate(cmd::validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(a) => cmd::check::run(a),
+        Command::Matrix(a) => cmd::matrix::run(a),
+        Command::Conformance(a) => cmd::conformance::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("palisade: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! `palisade validate`: report every problem in the input, and nothing else.
+
+use std::process::ExitCode;
+
+use palisade_manifest::{Object, Severity};
+
+use crate::args::Input;
+use crate::input;
+
+/// Validates manifests as the API server would and prints every finding with
+/// file, line, column and field path. Exits 1 if any object was rejected.
+///
+/// Example: palisade validate -f policies/
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    input: Input,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let loaded = input::load(&a.input);
+    let count = |k: &str| {
+        loaded
+            .objects
+            .iter()
+            .filter(|o: &&Object| o.kind() == k)
+            .count()
+    };
+    let sev = |s: Severity| {
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
+    println!(
+        "{} namespaces, {} pods, {} network policies accepted; {} errors, {} warnings",
+        count("Namespace"),
+        count("Pod"),
+        count("NetworkPolicy"),
+        sev(Severity::Error),
+        sev(Severity::Warning),
+    );
+    Ok(if loaded.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
