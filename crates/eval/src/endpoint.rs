@@ -72,8 +72,8 @@ pub enum EvalError {
         name: String,
         protocol: Protocol,
     },
-    #[error("named port {name:?} needs a destination pod, not an address")]
-    NamedPortWithoutPod { name: String },
+    #[error("named port {name:?} needs a destination pod; {to} is not one (use a port number)")]
+    NamedPortWithoutPod { name: String, to: String },
 }
 
 /// One end, resolved: the pod that policies see (none for an external
@@ -121,7 +121,7 @@ pub(crate) fn resolve<'a>(
     let src = end(cluster, &conn.from, dst.ip)?;
     let port = match &conn.port {
         PortRef::Number(n) => *n,
-        PortRef::Named(name) => named_port(&dst, &conn.to, name, conn.protocol)?,
+        PortRef::Named(name) => named_port(&dst, name, conn.protocol)?,
     };
     let same_pod = match (src.pod, dst.pod) {
         (Some(a), Some(b)) => a.id() == b.id(),
@@ -159,19 +159,16 @@ impl<'a> End<'a> {
     }
 }
 
-fn named_port(
-    dst: &End<'_>,
-    to: &Endpoint,
-    name: &str,
-    protocol: Protocol,
-) -> Result<u16, EvalError> {
-    let Endpoint::Pod(id) = to else {
-        return Err(EvalError::NamedPortWithoutPod { name: name.into() });
+fn named_port(dst: &End<'_>, name: &str, protocol: Protocol) -> Result<u16, EvalError> {
+    let Some(pod) = dst.pod else {
+        return Err(EvalError::NamedPortWithoutPod {
+            name: name.into(),
+            to: dst.label.clone(),
+        });
     };
-    dst.pod
-        .and_then(|p| p.named_port(name, protocol))
+    pod.named_port(name, protocol)
         .ok_or_else(|| EvalError::NamedPortUndefined {
-            pod: id.clone(),
+            pod: pod.id(),
             name: name.into(),
             protocol,
         })

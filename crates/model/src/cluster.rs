@@ -1,5 +1,6 @@
 //! The cluster state the evaluator and compiler work on.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -69,10 +70,10 @@ impl Cluster {
 
     /// The labels of namespace `name`; a namespace not known at all still
     /// carries `kubernetes.io/metadata.name`.
-    pub fn namespace_labels(&self, name: &str) -> Labels {
+    pub fn namespace_labels(&self, name: &str) -> Cow<'_, Labels> {
         match self.namespaces.get(name) {
-            Some(ns) => ns.labels().clone(),
-            None => Namespace::implicit(name).labels().clone(),
+            Some(ns) => Cow::Borrowed(ns.labels()),
+            None => Cow::Owned(Namespace::implicit(name).labels().clone()),
         }
     }
 

@@ -54,7 +54,7 @@ fn namespace_labels_keep_the_metadata_name() {
     })
     .unwrap();
     assert_eq!(
-        s.cluster.namespace_labels("y"),
+        *s.cluster.namespace_labels("y"),
         Labels::from([(METADATA_NAME_LABEL, "y")])
     );
     s.apply(&Mutation::Label {
