@@ -2,14 +2,16 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use palisade_eval::{evaluate, Connection, Endpoint};
 
 use crate::args::{Input, PortArg};
 use crate::input;
-use crate::output::Format;
+use crate::output::CheckFormat;
 
-/// Is a connection allowed? Explains both sides: the source's egress and the
+/// Is one connection allowed, and why?
+///
+/// Explains both sides: the source's egress and the
 /// destination's ingress, which policies isolate each, and which rule
 /// (policy, rule, peer, port entry) allowed it, or why none did.
 ///
@@ -27,15 +29,12 @@ pub struct Args {
     /// Destination port: 80 (TCP), 80/udp, 81/sctp, or a named port such as http or dns/udp.
     #[arg(long, value_name = "PORT[/PROTO]")]
     port: PortArg,
-    /// Output format: text or json.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
-    output: Format,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = CheckFormat::Text)]
+    output: CheckFormat,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if matches!(a.output, Format::Csv | Format::Md) {
-        bail!("check prints text or json, not {:?}", a.output);
-    }
     let loaded = input::load(&a.input);
     let cluster = loaded.to_cluster();
     let conn = Connection {
@@ -46,8 +45,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let verdict = evaluate(&cluster, &conn).context("cannot evaluate the connection")?;
     match a.output {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&verdict)?),
-        _ => print!("{}", verdict.explain()),
+        CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&verdict)?),
+        CheckFormat::Text => print!("{}", verdict.explain()),
     }
     Ok(match (loaded.has_errors(), verdict.allowed) {
         (true, _) => ExitCode::from(2),

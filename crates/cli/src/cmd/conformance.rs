@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use palisade_conformance::{load_cases, render, run_case, EvalBackend};
 
-/// Runs conformance case files (the format of shared/conformance/README.md):
-/// builds each case's cluster, applies its policies and steps, and compares
+/// Run NetworkPolicy conformance case files against the evaluator.
+///
+/// Case files use the format of shared/conformance/README.md. Builds each case's cluster, applies its policies and steps, and compares
 /// every expected cell with the verdict. Prints PASS or FAIL per case and
 /// each differing cell; exits 1 if any case fails.
 ///

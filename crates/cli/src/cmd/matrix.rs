@@ -9,8 +9,9 @@ use crate::args::{Input, PortArg};
 use crate::input;
 use crate::output::Format;
 
-/// Prints which pod may reach which on one port, in the layout of the
-/// conformance cases: rows are sources, columns destinations, `.` allowed,
+/// Which pod may reach which, on one port: the reachability table.
+///
+/// Printed in the layout of the conformance cases: rows are sources, columns destinations, `.` allowed,
 /// `X` denied, `-` the destination defines no such named port.
 ///
 /// Example: palisade matrix -f examples/walkthrough --port 80/tcp

@@ -7,6 +7,8 @@ use palisade_manifest::{Object, Severity};
 use crate::args::Input;
 use crate::input;
 
+/// Report every problem in manifests, as the API server would reject them.
+///
 /// Validates manifests as the API server would and prints every finding with
 /// file, line, column and field path. Exits 1 if any object was rejected.
 ///
