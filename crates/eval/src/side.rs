@@ -87,13 +87,10 @@ fn side_verdict(cluster: &Cluster, c: &Resolved<'_>, d: Direction) -> SideVerdic
 pub(crate) fn isolating_policies<'c>(
     cluster: &'c Cluster,
     namespace: &'c str,
-    labels: &palisade_model::Labels,
+    labels: &'c palisade_model::Labels,
     d: Direction,
 ) -> Vec<&'c NetworkPolicy> {
-    cluster
-        .policies_in(namespace)
-        .filter(|p| p.rules(d).is_some() && p.pod_selector.matches(labels))
-        .collect()
+    cluster.isolating(namespace, labels, d).collect()
 }
 
 /// The fast path of [`decide`] for one side, given the policies isolating

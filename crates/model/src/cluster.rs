@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::policy::ObjectRef;
-use crate::{Labels, Namespace, NetworkPolicy, Pod, PolicyRef};
+use crate::{Direction, Labels, Namespace, NetworkPolicy, Pod, PolicyRef};
 
 /// A pod's `namespace/name`.
 pub type PodId = ObjectRef;
@@ -111,6 +111,19 @@ impl Cluster {
             .range(start..)
             .map(|(_, p)| p)
             .take_while(move |p| p.namespace == namespace)
+    }
+
+    /// The policies that isolate a pod with `labels` in `namespace` for
+    /// direction `d`: those of its namespace that select it and have `d` in
+    /// their policyTypes. Empty means the pod is not isolated for `d`.
+    pub fn isolating<'a>(
+        &'a self,
+        namespace: &'a str,
+        labels: &'a Labels,
+        d: Direction,
+    ) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+        self.policies_in(namespace)
+            .filter(move |p| p.rules(d).is_some() && p.pod_selector.matches(labels))
     }
 
     /// The pod (not host-network) that owns `ip`, if any.

@@ -1,0 +1,18 @@
+//! Compiles a [`palisade_model::Cluster`] into the dataplane IR ([`ir::Ruleset`])
+//! for the pods of one node, and interprets that IR ([`interpret`]) so tests can
+//! check it decides exactly like the evaluator.
+
+mod compile;
+mod interpret;
+pub mod ir;
+mod local;
+mod names;
+mod sets;
+
+pub use compile::compile;
+pub use interpret::{interpret, Packet, Step, Trace};
+pub use local::LocalPods;
+
+pub use ir::{
+    AddrSet, Chain, CounterKind, Family, Match, NamedPortSet, PortSet, Provenance, Rule, Ruleset,
+};
