@@ -44,6 +44,12 @@ pub trait Backend {
 
     /// Whether `probe` is allowed in `cluster` (the state last synced).
     fn probe(&mut self, cluster: &Cluster, probe: &Probe) -> Result<bool, String>;
+
+    /// Every probe of one state at once, answers in order. Backends that
+    /// send real packets override this to probe concurrently.
+    fn probe_many(&mut self, cluster: &Cluster, probes: &[Probe]) -> Vec<Result<bool, String>> {
+        probes.iter().map(|p| self.probe(cluster, p)).collect()
+    }
 }
 
 /// The reference backend: asks [`palisade_eval::evaluate`].

@@ -15,6 +15,7 @@ pub fn run_case(case: &Case, backend: &mut dyn Backend) -> CaseReport {
     let mut run = Run {
         backend,
         failures: Vec::new(),
+        pending: Vec::new(),
     };
     run.case(case);
     CaseReport {
@@ -32,6 +33,16 @@ pub fn run_cases(cases: &[Case], backend: &mut dyn Backend) -> Vec<CaseReport> {
 struct Run<'b> {
     backend: &'b mut dyn Backend,
     failures: Vec<Failure>,
+    /// Probes of the current point, sent to the backend in one batch.
+    pending: Vec<Pending>,
+}
+
+/// A probe waiting for its answer, with what to report if it differs.
+struct Pending {
+    probe: Probe,
+    cell: Cell,
+    line: usize,
+    expected: bool,
 }
 
 /// The point of a run being checked: the step (none for the initial state)
@@ -102,6 +113,29 @@ impl Run<'_> {
                 }
             }
         }
+        self.flush(at);
+    }
+
+    /// Sends the point's probes as one batch and records every difference.
+    fn flush(&mut self, at: Point<'_>) {
+        let pending = std::mem::take(&mut self.pending);
+        let probes: Vec<Probe> = pending.iter().map(|p| p.probe.clone()).collect();
+        let answers = self.backend.probe_many(&at.state.cluster, &probes);
+        for (p, answer) in pending.into_iter().zip(answers) {
+            let problem = match answer {
+                Ok(got) if got == p.expected => continue,
+                Ok(got) => Problem::Mismatch {
+                    cell: p.cell,
+                    expected: p.expected,
+                    got,
+                },
+                Err(message) => Problem::Backend {
+                    cell: Some(p.cell),
+                    message,
+                },
+            };
+            self.fail(at.step, Some(p.line), problem);
+        }
     }
 
     fn table(&mut self, at: Point<'_>, table: &Table) {
@@ -150,7 +184,7 @@ impl Run<'_> {
                 .and_then(|pod| pod.named_port(name, table.protocol)),
         };
         match port {
-            Some(port) => self.verdict(at, table.line, cell, port, expected),
+            Some(port) => self.verdict(table.line, cell, port, expected),
             // A pod always reaches itself, whatever the port.
             None if from == to || !expected => {}
             None => self.fail(at.step, Some(table.line), Problem::PortUndefined { cell }),
@@ -175,30 +209,23 @@ impl Run<'_> {
             port: probe.port.to_string(),
             protocol: probe.protocol,
         };
-        self.verdict(at, probe.line, cell, probe.port, probe.allowed);
+        self.verdict(probe.line, cell, probe.port, probe.allowed);
     }
 
-    /// Probes `cell` on the numeric `port` and compares with `expected`.
-    fn verdict(&mut self, at: Point<'_>, line: usize, cell: Cell, port: u16, expected: bool) {
+    /// Queues `cell` for probing on the numeric `port`, to compare with `expected`.
+    fn verdict(&mut self, line: usize, cell: Cell, port: u16, expected: bool) {
         let probe = Probe {
             from: cell.from.clone(),
             to: cell.to.clone(),
             protocol: cell.protocol,
             port,
         };
-        let problem = match self.backend.probe(&at.state.cluster, &probe) {
-            Ok(got) if got == expected => return,
-            Ok(got) => Problem::Mismatch {
-                cell,
-                expected,
-                got,
-            },
-            Err(message) => Problem::Backend {
-                cell: Some(cell),
-                message,
-            },
-        };
-        self.fail(at.step, Some(line), problem);
+        self.pending.push(Pending {
+            probe,
+            cell,
+            line,
+            expected,
+        });
     }
 }
 
