@@ -7,7 +7,7 @@ use crate::Labels;
 pub const METADATA_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// A namespace. Its labels always include `kubernetes.io/metadata.name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Namespace {
     pub name: String,
     labels: Labels,

@@ -6,7 +6,7 @@ use crate::policy::Source;
 use crate::{Labels, PodId, Protocol};
 
 /// A container port; `name` makes it usable as a named port in policies.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ContainerPort {
     pub name: Option<String>,
     pub port: u16,
@@ -15,7 +15,7 @@ pub struct ContainerPort {
 
 /// A pod. Host-network pods share their node's address: pod selectors never
 /// select them, and as peers they are only matched by `ipBlock`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pod {
     pub namespace: String,
     pub name: String,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use crate::{IpBlock, LabelSelector, PolicyPort};
 
 /// Where an object was read from, for explanations and diagnostics.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     pub file: String,
     pub line: usize,
@@ -46,6 +46,13 @@ impl serde::Serialize for ObjectRef {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ObjectRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Parses `namespace/name`.
 impl FromStr for ObjectRef {
     type Err = String;
@@ -60,7 +67,7 @@ impl FromStr for ObjectRef {
 }
 
 /// Traffic direction, from the point of view of the selected pod.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Direction {
     Ingress,
     Egress,
@@ -82,7 +89,7 @@ impl fmt::Display for Direction {
 }
 
 /// The effective `policyTypes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct PolicyTypes {
     pub ingress: bool,
     pub egress: bool,
@@ -107,7 +114,7 @@ impl PolicyTypes {
 }
 
 /// One element of `from` / `to`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Peer {
     /// Pods matching `pods` in the namespaces matching `namespaces`
     /// (`None`: the policy's own namespace). Never matches external addresses
@@ -140,14 +147,14 @@ impl fmt::Display for Peer {
 
 /// One ingress or egress rule. An empty `peers` list means every peer
 /// (external addresses included); an empty `ports` list means every port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     pub peers: Vec<Peer>,
     pub ports: Vec<PolicyPort>,
 }
 
 /// A validated NetworkPolicy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicy {
     pub namespace: String,
     pub name: String,

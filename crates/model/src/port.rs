@@ -7,7 +7,7 @@ use crate::names;
 use crate::pod::ContainerPort;
 
 /// A layer-4 protocol NetworkPolicy can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Protocol {
     Tcp,
@@ -64,7 +64,7 @@ pub enum PortError {
 }
 
 /// What a `ports` entry says about the destination port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum PortSpec {
     /// No `port`: every port of the protocol.
     Any,
@@ -75,14 +75,14 @@ pub enum PortSpec {
 }
 
 /// The raw `port` field: an int-or-string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PortValue {
     Number(i64),
     Name(String),
 }
 
 /// One validated `ports` entry of a rule.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct PolicyPort {
     pub protocol: Protocol,
     pub port: PortSpec,
