@@ -1,0 +1,57 @@
+//! One transaction that brings a table from what it holds to what the IR
+//! wants, without ever flushing state that stays.
+//!
+//! Statements come in an order the kernel accepts at every step (it checks
+//! references as each command is processed, not at commit):
+//!
+//! 1. new counters;
+//! 2. `flush chain` for chains to rewrite, recreate or delete (this drops
+//!    their references to sets, maps and counters);
+//! 3. map elements that go or change target are deleted (this drops their
+//!    references to chains);
+//! 4. sets, maps and chains whose type or hook drifted are deleted;
+//! 5. new and recreated sets and maps; element-level changes of other sets
+//!    (`flush set` and a full re-add for interval sets, whose ranges nft
+//!    cannot patch reliably);
+//! 6. new and recreated chains, then 7. their rules and the rules of
+//!    rewritten chains;
+//! 8. new map elements, now that the chains they jump to exist;
+//! 9. maps, chains, sets and counters that are gone, now unreferenced.
+//!
+//! Drift is repaired the same way: a deleted chain, set, map or element
+//! reads back as missing and is re-added.
+
+mod elements;
+mod plan;
+
+use palisade_compile::Ruleset;
+
+use crate::desired::{Desired, RenderError};
+use crate::render::check_table;
+use crate::script::Script;
+use crate::state::TableState;
+
+/// The transaction that turns `current` into the table `rs` wants, or
+/// `None` when nothing differs.
+pub fn delta(
+    current: &TableState,
+    rs: &Ruleset,
+    table: &str,
+) -> Result<Option<Script>, RenderError> {
+    check_table(table)?;
+    Ok(delta_desired(current, &Desired::from_ir(rs)?, table))
+}
+
+pub(crate) fn delta_desired(
+    current: &TableState,
+    desired: &Desired,
+    table: &str,
+) -> Option<Script> {
+    if *current == desired.state() {
+        return None;
+    }
+    Some(plan::Plan::new(current, desired, table).write())
+}
+
+#[cfg(test)]
+mod tests;
