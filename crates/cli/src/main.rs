@@ -6,6 +6,7 @@
 mod args;
 mod cmd;
 mod input;
+mod lab;
 mod output;
 
 use std::process::ExitCode;
@@ -36,6 +37,12 @@ enum Command {
     Matrix(cmd::matrix::Args),
     Conformance(cmd::conformance::Args),
     Validate(cmd::validate::Args),
+    Render(cmd::render::Args),
+    Lab(lab::Args),
+    Probe(cmd::probe::Args),
+    HttpEcho(cmd::servers::HttpEchoArgs),
+    #[command(hide = true)]
+    Serve(cmd::servers::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +52,11 @@ fn main() -> ExitCode {
         Command::Matrix(a) => cmd::matrix::run(a),
         Command::Conformance(a) => cmd::conformance::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Render(a) => cmd::render::run(a),
+        Command::Lab(a) => lab::run(a),
+        Command::Probe(a) => cmd::probe::run(a),
+        Command::HttpEcho(a) => cmd::servers::http_echo(a),
+        Command::Serve(a) => cmd::servers::serve(a),
     };
     match result {
         Ok(code) => code,

@@ -17,7 +17,9 @@ pub enum IpBlockError {
 }
 
 /// A validated `ipBlock`. The CIDRs are stored with host bits cleared.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct IpBlock {
     pub cidr: IpNet,
     pub except: Vec<IpNet>,

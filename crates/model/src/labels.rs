@@ -19,7 +19,18 @@ pub enum LabelError {
 }
 
 /// Labels of a pod or namespace. Ordered, so output is deterministic.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Labels(BTreeMap<String, String>);
 

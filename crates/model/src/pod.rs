@@ -6,7 +6,9 @@ use crate::policy::Source;
 use crate::{Labels, PodId, Protocol};
 
 /// A container port; `name` makes it usable as a named port in policies.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ContainerPort {
     pub name: Option<String>,
     pub port: u16,

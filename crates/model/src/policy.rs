@@ -6,7 +6,9 @@ use std::str::FromStr;
 use crate::{IpBlock, LabelSelector, PolicyPort};
 
 /// Where an object was read from, for explanations and diagnostics.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Source {
     pub file: String,
     pub line: usize,
@@ -67,7 +69,9 @@ impl FromStr for ObjectRef {
 }
 
 /// Traffic direction, from the point of view of the selected pod.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Direction {
     Ingress,
     Egress,
@@ -89,7 +93,9 @@ impl fmt::Display for Direction {
 }
 
 /// The effective `policyTypes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct PolicyTypes {
     pub ingress: bool,
     pub egress: bool,
@@ -114,7 +120,9 @@ impl PolicyTypes {
 }
 
 /// One element of `from` / `to`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Peer {
     /// Pods matching `pods` in the namespaces matching `namespaces`
     /// (`None`: the policy's own namespace). Never matches external addresses
@@ -147,7 +155,18 @@ impl fmt::Display for Peer {
 
 /// One ingress or egress rule. An empty `peers` list means every peer
 /// (external addresses included); an empty `ports` list means every port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Rule {
     pub peers: Vec<Peer>,
     pub ports: Vec<PolicyPort>,

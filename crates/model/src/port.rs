@@ -7,7 +7,9 @@ use crate::names;
 use crate::pod::ContainerPort;
 
 /// A layer-4 protocol NetworkPolicy can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Protocol {
     Tcp,
@@ -64,7 +66,9 @@ pub enum PortError {
 }
 
 /// What a `ports` entry says about the destination port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum PortSpec {
     /// No `port`: every port of the protocol.
     Any,
@@ -82,7 +86,9 @@ pub enum PortValue {
 }
 
 /// One validated `ports` entry of a rule.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct PolicyPort {
     pub protocol: Protocol,
     pub port: PortSpec,

@@ -3,4 +3,7 @@
 pub mod check;
 pub mod conformance;
 pub mod matrix;
+pub mod probe;
+pub mod render;
+pub mod servers;
 pub mod validate;

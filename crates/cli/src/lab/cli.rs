@@ -1,0 +1,184 @@
+//! The `lab` subcommands and their flags.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::ops;
+
+/// A cluster on one machine, made of network namespaces: pods are real
+/// processes with their own network stack, Services are real DNAT, and
+/// palisade's nftables ruleset decides. Needs root. The lab never touches the
+/// host's own network namespace, routes or firewall.
+///
+/// Walkthrough: palisade lab demo
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Lab name: labs with different names are independent.
+    #[arg(long, global = true, default_value = "default", env = "PALISADE_LAB")]
+    pub lab: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the lab's node (its own network namespace).
+    Up,
+    /// Remove everything the lab made (also finds leftovers after a crash).
+    Down,
+    /// Create a namespace.
+    Create {
+        #[command(subcommand)]
+        what: CreateWhat,
+    },
+    /// Delete a namespace (and everything in it), a pod, a service or a network policy.
+    Delete {
+        #[command(subcommand)]
+        what: DeleteWhat,
+    },
+    /// Run a pod: a network namespace with COMMAND running in it.
+    Run {
+        name: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        /// Labels, as KEY=VALUE[,KEY=VALUE...]. Default: run=NAME.
+        #[arg(long)]
+        labels: Option<String>,
+        /// A container port the pod serves, as PORT[/PROTO] or NAME:PORT[/PROTO] (repeatable).
+        #[arg(long = "port")]
+        ports: Vec<String>,
+        /// The pod's command, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Add, change (--overwrite) or remove (KEY-) labels of a pod or namespace.
+    Label {
+        #[command(subcommand)]
+        what: LabelWhat,
+    },
+    /// Expose a pod as a Service: a cluster IP, DNAT to the pods with its labels, and a DNS name.
+    Expose {
+        pod: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        /// The Service port.
+        #[arg(long)]
+        port: u16,
+        /// The pod port (default: --port).
+        #[arg(long)]
+        target_port: Option<u16>,
+        #[arg(long, default_value = "TCP")]
+        protocol: String,
+        /// The Service name (default: the pod's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print a pod's output (its request log, for http-echo).
+    Logs {
+        pod: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        /// Keep printing new lines.
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Run a command inside a pod's network namespace.
+    Exec {
+        pod: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Create or replace NetworkPolicies from a manifest file (`-` for stdin).
+    Apply {
+        #[arg(short = 'f', long = "filename")]
+        file: PathBuf,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+    },
+    /// List pods, network policies, services or namespaces.
+    Get {
+        #[arg(value_enum)]
+        what: GetWhat,
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// `wide` adds addresses, chains and endpoints.
+        #[arg(short, long)]
+        output: Option<String>,
+    },
+    /// Print the nftables ruleset palisade programmed in the lab's node.
+    Ruleset,
+    /// Run the classic walkthrough end to end and check every outcome.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreateWhat {
+    #[command(alias = "namespace")]
+    Ns { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeleteWhat {
+    #[command(alias = "namespace")]
+    Ns { name: String },
+    Pod {
+        name: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+    },
+    #[command(alias = "service")]
+    Svc {
+        name: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+    },
+    #[command(alias = "networkpolicy")]
+    Netpol {
+        name: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelWhat {
+    Pod {
+        name: String,
+        /// KEY=VALUE to set, KEY- to remove.
+        #[arg(required = true)]
+        labels: Vec<String>,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        #[arg(long)]
+        overwrite: bool,
+    },
+    #[command(alias = "namespace")]
+    Ns {
+        name: String,
+        #[arg(required = true)]
+        labels: Vec<String>,
+        #[arg(long)]
+        overwrite: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GetWhat {
+    #[value(alias = "pod")]
+    Pods,
+    #[value(alias = "networkpolicy", alias = "networkpolicies")]
+    Netpol,
+    #[value(alias = "service", alias = "services")]
+    Svc,
+    #[value(alias = "namespace", alias = "namespaces")]
+    Ns,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    ops::dispatch(&a.lab, a.command)
+}

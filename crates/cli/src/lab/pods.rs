@@ -1,0 +1,172 @@
+//! Pods: `lab run`, `lab delete pod`, `lab logs`, `lab exec`.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use palisade_lab::process::{self, ProcessSpec};
+use palisade_model::{ContainerPort, PodId, Protocol};
+
+use super::labels;
+use super::ops::Lab;
+use super::state::{LabPod, Locked};
+
+/// `[NAME:]PORT[/PROTO]`, e.g. `80`, `http:80`, `dns:53/udp`.
+pub fn parse_port(s: &str) -> Result<ContainerPort> {
+    let (name, rest) = match s.split_once(':') {
+        Some((n, r)) => (Some(n.to_string()), r),
+        None => (None, s),
+    };
+    let (port, proto) = rest.split_once('/').unwrap_or((rest, "tcp"));
+    let protocol: Protocol = proto.to_ascii_uppercase().parse()?;
+    let port = palisade_model::port_number(
+        port.parse()
+            .with_context(|| format!("invalid port {s:?}"))?,
+    )?;
+    if let Some(n) = &name {
+        palisade_model::names::iana_svc_name(n)
+            .map_err(|e| anyhow::anyhow!("invalid port name {n:?}: {e}"))?;
+    }
+    Ok(ContainerPort {
+        name,
+        port,
+        protocol,
+    })
+}
+
+/// Creates the pod's namespace and veth, isolates it (reconcile), then
+/// starts its process, so the process never runs unprotected.
+pub fn run(
+    lab: &mut Lab,
+    ns: &str,
+    name: &str,
+    labels_arg: Option<&str>,
+    ports: &[String],
+    command: &[String],
+) -> Result<ExitCode> {
+    palisade_model::names::dns1123_subdomain(name)
+        .map_err(|e| anyhow::anyhow!("invalid pod name {name:?}: {e}"))?;
+    lab.state().require_namespace(ns)?;
+    let id = PodId::new(ns, name);
+    if lab.state().pods.contains_key(&id) {
+        bail!("pods {name:?} already exists in namespace {ns:?}");
+    }
+    let labels = match labels_arg {
+        Some(l) => labels::parse_list(l)?,
+        None => labels::parse_list(&format!("run={name}"))?,
+    };
+    let ports = ports
+        .iter()
+        .map(|p| parse_port(p))
+        .collect::<Result<Vec<_>>>()?;
+    let ip = lab.state().allocate_pod_ip();
+    let pod = LabPod {
+        namespace: ns.into(),
+        name: name.into(),
+        labels,
+        ip,
+        ports,
+        command: command.to_vec(),
+        pid: None,
+    };
+    lab.node
+        .add_pod(&id.to_string(), &[ip])
+        .context("creating the pod's network")?;
+    lab.state().pods.insert(id.clone(), pod);
+    lab.commit()?;
+    let spec = ProcessSpec {
+        netns: lab.node.pod_netns(&id.to_string()),
+        program: command[0].clone(),
+        args: command[1..].to_vec(),
+        env: vec![],
+        log: lab.locked.log_path(&id),
+    };
+    let handle =
+        process::spawn(&spec).with_context(|| format!("starting {:?}", command.join(" ")))?;
+    lab.state().pods.get_mut(&id).expect("inserted above").pid = Some(handle.pid as i32);
+    lab.locked.save()?;
+    println!("pod/{name} created");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Stops the pod's process and removes its network; the caller commits.
+pub fn remove(lab: &mut Lab, id: &PodId) -> Result<()> {
+    lab.state().pods.remove(id).with_context(|| {
+        format!(
+            "pods {:?} not found in namespace {:?}",
+            id.name, id.namespace
+        )
+    })?;
+    lab.node
+        .remove_pod(&id.to_string())
+        .context("removing the pod's network")?;
+    let _ = std::fs::remove_file(lab.locked.log_path(id));
+    Ok(())
+}
+
+/// Prints the pod's log; with `follow`, keeps printing until interrupted.
+pub fn logs(locked: &Locked, id: &PodId, follow: bool) -> Result<ExitCode> {
+    if !locked.state.pods.contains_key(id) {
+        bail!(
+            "pods {:?} not found in namespace {:?}",
+            id.name,
+            id.namespace
+        );
+    }
+    let path = locked.log_path(id);
+    let mut file =
+        std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = std::io::stdout();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        file.read_to_end(&mut buf)?;
+        out.write_all(&buf)?;
+        out.flush()?;
+        if !follow {
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let pos = file.stream_position()?;
+        if std::fs::metadata(&path)?.len() < pos {
+            file.seek(SeekFrom::Start(0))?;
+        }
+    }
+}
+
+/// Runs a command inside the pod's network namespace, with the pod's
+/// hosts file; exits with the command's status.
+pub fn exec(lab: &Lab, id: &PodId, command: &[String]) -> Result<ExitCode> {
+    if !lab.locked.state.pods.contains_key(id) {
+        bail!(
+            "pods {:?} not found in namespace {:?}",
+            id.name,
+            id.namespace
+        );
+    }
+    let netns = lab.node.pod_netns(&id.to_string());
+    let status = palisade_lab::netns::command(&netns, &command[0])
+        .args(&command[1..])
+        .status()
+        .with_context(|| format!("running {:?} in {netns}", command.join(" ")))?;
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn port_forms() {
+        let p = super::parse_port("dns:53/udp").unwrap();
+        assert_eq!(
+            (p.name.as_deref(), p.port, p.protocol),
+            (Some("dns"), 53, palisade_model::Protocol::Udp)
+        );
+        assert_eq!(super::parse_port("80").unwrap().port, 80);
+        assert!(super::parse_port("0").is_err());
+        assert!(super::parse_port("Bad:80").is_err());
+        assert!(super::parse_port("80/icmp").is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! The lab's persistent state: what `palisade lab` commands have created.
+//!
+//! Each lab command is a separate process (the walkthrough uses several
+//! shells), so the state lives in a JSON file under `/run/palisade/lab/NAME`
+//! (tmpfs: gone after a reboot, like the namespaces it describes), read and
+//! written under an exclusive file lock.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use palisade_model::{
+    Cluster, ContainerPort, Labels, Namespace, NetworkPolicy, Pod, PodId, Protocol,
+};
+use serde::{Deserialize, Serialize};
+
+/// Where every lab keeps its state; one directory per lab name.
+pub const STATE_ROOT: &str = "/run/palisade/lab";
+/// Pod addresses handed out by `lab run` (the conformance world brings its own).
+const POD_NET: Ipv4Addr = Ipv4Addr::new(10, 244, 1, 10);
+/// Service cluster IPs.
+const SERVICE_NET: Ipv4Addr = Ipv4Addr::new(10, 96, 0, 10);
+
+/// A pod of the lab: a network namespace with a process in it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LabPod {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub ip: IpAddr,
+    pub ports: Vec<ContainerPort>,
+    pub command: Vec<String>,
+    pub pid: Option<i32>,
+}
+
+/// A Service: a cluster IP DNATed to the pods its selector matches.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LabService {
+    pub namespace: String,
+    pub name: String,
+    pub cluster_ip: IpAddr,
+    /// `(port, target port, protocol)`.
+    pub ports: Vec<(u16, u16, Protocol)>,
+    pub selector: Labels,
+}
+
+impl LabService {
+    /// `name.namespace.svc.cluster.local`.
+    pub fn dns_name(&self) -> String {
+        format!("{}.{}.svc.cluster.local", self.name, self.namespace)
+    }
+}
+
+/// Everything a lab holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LabState {
+    pub name: String,
+    pub namespaces: BTreeMap<String, Labels>,
+    pub pods: BTreeMap<PodId, LabPod>,
+    pub services: BTreeMap<PodId, LabService>,
+    pub policies: BTreeMap<PodId, NetworkPolicy>,
+    next_pod: u32,
+    next_service: u32,
+}
+
+impl LabState {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn dir(name: &str) -> PathBuf {
+        Path::new(STATE_ROOT).join(name)
+    }
+
+    /// The next free pod address of the lab's pod network.
+    pub fn allocate_pod_ip(&mut self) -> IpAddr {
+        let used: Vec<IpAddr> = self.pods.values().map(|p| p.ip).collect();
+        loop {
+            let ip = IpAddr::V4(Ipv4Addr::from(u32::from(POD_NET) + self.next_pod));
+            self.next_pod += 1;
+            if !used.contains(&ip) {
+                return ip;
+            }
+        }
+    }
+
+    pub fn allocate_service_ip(&mut self) -> IpAddr {
+        let ip = IpAddr::V4(Ipv4Addr::from(u32::from(SERVICE_NET) + self.next_service));
+        self.next_service += 1;
+        ip
+    }
+
+    pub fn require_namespace(&self, ns: &str) -> Result<()> {
+        if !self.namespaces.contains_key(ns) {
+            bail!("namespace {ns:?} not found (create it with: palisade lab create ns {ns})");
+        }
+        Ok(())
+    }
+
+    /// The cluster the policies are evaluated and compiled against.
+    pub fn to_cluster(&self) -> Cluster {
+        let mut c = Cluster::new();
+        for (name, labels) in &self.namespaces {
+            c.upsert_namespace(Namespace::new(name, labels.clone()));
+        }
+        for p in self.pods.values() {
+            let mut pod = Pod::new(&p.namespace, &p.name, p.labels.clone(), Some(p.ip));
+            pod.ports = p.ports.clone();
+            pod.node_name = Some("lab".into());
+            c.upsert_pod(pod);
+        }
+        self.policies
+            .values()
+            .for_each(|p| c.upsert_policy(p.clone()));
+        c
+    }
+
+    /// The pods a service's selector matches, in name order.
+    pub fn endpoints(&self, svc: &LabService) -> Vec<&LabPod> {
+        let sel = palisade_model::LabelSelector::new(
+            svc.selector
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            vec![],
+        )
+        .expect("service selectors come from valid labels");
+        self.pods
+            .values()
+            .filter(|p| p.namespace == svc.namespace && sel.matches(&p.labels))
+            .collect()
+    }
+}
+
+/// A lab's state, locked for the life of this value.
+#[derive(Debug)]
+pub struct Locked {
+    pub state: LabState,
+    path: PathBuf,
+    _lock: File,
+}
+
+impl Locked {
+    /// Locks and reads the state of lab `name`; `create` makes it if absent.
+    pub fn open(name: &str, create: bool) -> Result<Locked> {
+        let dir = LabState::dir(name);
+        if !dir.exists() && !create {
+            bail!("lab {name:?} is not up (start it with: palisade lab up)");
+        }
+        fs::create_dir_all(dir.join("logs"))
+            .with_context(|| format!("creating {}", dir.display()))?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))?;
+        lock.lock().context("locking the lab state")?;
+        let path = dir.join("state.json");
+        let state = match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .with_context(|| format!("reading {}", path.display()))?,
+            Err(_) => LabState::new(name),
+        };
+        Ok(Locked {
+            state,
+            path,
+            _lock: lock,
+        })
+    }
+
+    /// Writes the state atomically (temp file + rename).
+    pub fn save(&self) -> Result<()> {
+        let tmp = self.path.with_extension("json.tmp");
+        fs::write(&tmp, serde_json::to_string_pretty(&self.state)?)?;
+        fs::rename(&tmp, &self.path).context("saving the lab state")
+    }
+
+    pub fn log_path(&self, id: &PodId) -> PathBuf {
+        LabState::dir(&self.state.name)
+            .join("logs")
+            .join(format!("{}_{}.log", id.namespace, id.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips_and_builds_a_cluster() {
+        let mut s = LabState::new("t");
+        s.namespaces.insert("ns-1".into(), Labels::new());
+        let ip = s.allocate_pod_ip();
+        let pod = LabPod {
+            namespace: "ns-1".into(),
+            name: "web".into(),
+            labels: Labels::from([("app", "web")]),
+            ip,
+            ports: vec![],
+            command: vec!["sleep".into()],
+            pid: Some(1),
+        };
+        s.pods.insert(PodId::new(&pod.namespace, &pod.name), pod);
+        let json = serde_json::to_string(&s).unwrap();
+        let back: LabState = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        let c = back.to_cluster();
+        assert_eq!(
+            c.namespace_labels("ns-1")
+                .get("kubernetes.io/metadata.name"),
+            Some("ns-1")
+        );
+        assert_eq!(c.pods().count(), 1);
+        assert_ne!(s.allocate_pod_ip(), ip);
+    }
+}

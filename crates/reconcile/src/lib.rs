@@ -1,0 +1,78 @@
+//! The reconcile core: the one path from desired state to the kernel.
+//!
+//! The lab and the node agent differ only in where the desired state comes
+//! from ([`StateSource`]: the lab's state file, or the agent's watch caches).
+//! Both then go through [`Reconciler::reconcile`]: compile the cluster for
+//! the node's pods, compare with what the kernel holds (read back, so drift
+//! is repaired too), and apply the difference as one atomic transaction.
+//! Nothing is programmed while the source is not ready.
+
+use std::time::{Duration, Instant};
+
+use palisade_compile::{compile, LocalPods, Ruleset};
+use palisade_model::Cluster;
+use palisade_nft::{ApplyError, ApplyReport, Nft};
+
+/// Where the desired cluster state comes from.
+pub trait StateSource {
+    /// The complete desired state, or `None` while it is not known yet (an
+    /// agent whose caches have not finished their initial list). A partial
+    /// state must never be returned: it would open or close traffic wrongly.
+    fn snapshot(&mut self) -> Option<Cluster>;
+}
+
+/// A fixed cluster is always ready (the lab, tests).
+impl StateSource for Cluster {
+    fn snapshot(&mut self) -> Option<Cluster> {
+        Some(self.clone())
+    }
+}
+
+/// What one reconcile did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The source was not ready; the kernel was not touched.
+    NotReady,
+    /// The kernel now holds `ruleset`.
+    Applied {
+        ruleset: Box<Ruleset>,
+        report: Box<ApplyReport>,
+        compile_time: Duration,
+    },
+}
+
+/// Why a reconcile failed. The previous ruleset stays in force.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
+/// Compiles for one node's pods and keeps one nftables table in line.
+#[derive(Debug)]
+pub struct Reconciler {
+    pub nft: Nft,
+    pub local: LocalPods,
+}
+
+impl Reconciler {
+    pub fn new(nft: Nft, local: LocalPods) -> Self {
+        Self { nft, local }
+    }
+
+    /// One reconcile: snapshot, compile, read back, apply the difference.
+    pub fn reconcile(&self, source: &mut dyn StateSource) -> Result<Outcome, ReconcileError> {
+        let Some(cluster) = source.snapshot() else {
+            return Ok(Outcome::NotReady);
+        };
+        let started = Instant::now();
+        let ruleset = compile(&cluster, &self.local);
+        let compile_time = started.elapsed();
+        let report = self.nft.reconcile(&ruleset)?;
+        Ok(Outcome::Applied {
+            ruleset: Box::new(ruleset),
+            report: Box::new(report),
+            compile_time,
+        })
+    }
+}
