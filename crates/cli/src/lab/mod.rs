@@ -6,6 +6,7 @@
 //! ends with a reconcile that programs the node's nftables (`ops.rs`).
 
 mod apply;
+mod backend;
 mod cli;
 mod demo;
 mod get;
@@ -15,6 +16,7 @@ mod pods;
 mod services;
 mod state;
 
+pub use backend::LabBackend;
 pub use cli::{run, Args};
 
 /// The lab creates network namespaces: it needs root.
