@@ -5,9 +5,14 @@ use std::process::{Command, Output};
 
 fn can_run() -> bool {
     let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false);
-    let tools = ["nft", "ip"].iter().all(|t| Command::new(t).arg("-V").output().is_ok());
+    let tools = ["nft", "ip"]
+        .iter()
+        .all(|t| Command::new(t).arg("-V").output().is_ok());
     if !(root && tools) && std::env::var_os("CI").is_some() {
         panic!("lab tests need root, nft and ip in CI");
     }
@@ -34,7 +39,11 @@ impl Lab {
 
     fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert!(o.status.success(), "lab {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "lab {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
@@ -68,9 +77,19 @@ fn an_invalid_policy_changes_nothing() {
     let o = lab.run(&["apply", "-f", &lab.file("bad.yaml", &bad), "-n", "ns-1"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("nothing was applied") && err.contains("ipBlock.cidr"), "{err}");
-    assert_eq!(lab.ok(&["ruleset"]), before, "the kernel ruleset is unchanged");
-    assert!(!lab.ok(&["get", "netpol", "-n", "ns-1"]).contains("open"), "the state is unchanged");
+    assert!(
+        err.contains("nothing was applied") && err.contains("ipBlock.cidr"),
+        "{err}"
+    );
+    assert_eq!(
+        lab.ok(&["ruleset"]),
+        before,
+        "the kernel ruleset is unchanged"
+    );
+    assert!(
+        !lab.ok(&["get", "netpol", "-n", "ns-1"]).contains("open"),
+        "the state is unchanged"
+    );
 }
 
 #[test]
@@ -84,9 +103,22 @@ fn drift_is_repaired_by_the_next_reconcile() {
     lab.ok(&["apply", "-f", &lab.file("deny.yaml", DENY), "-n", "ns-1"]);
     let before = lab.ok(&["ruleset"]);
     let node = format!("pl-{}-node", lab.0);
-    let ok = Command::new("ip").args(["netns", "exec", &node, "nft", "flush", "map", "inet", "palisade", "ingress4"]).status().unwrap();
+    let ok = Command::new("ip")
+        .args([
+            "netns", "exec", &node, "nft", "flush", "map", "inet", "palisade", "ingress4",
+        ])
+        .status()
+        .unwrap();
     assert!(ok.success());
-    assert_ne!(lab.ok(&["ruleset"]), before, "someone removed the dispatch element");
+    assert_ne!(
+        lab.ok(&["ruleset"]),
+        before,
+        "someone removed the dispatch element"
+    );
     lab.ok(&["label", "ns", "ns-1", "team=a"]);
-    assert_eq!(lab.ok(&["ruleset"]), before, "the next reconcile restored it");
+    assert_eq!(
+        lab.ok(&["ruleset"]),
+        before,
+        "the next reconcile restored it"
+    );
 }
