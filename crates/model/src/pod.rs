@@ -15,8 +15,10 @@ pub struct ContainerPort {
     pub protocol: Protocol,
 }
 
-/// A pod. Host-network pods share their node's address: pod selectors never
-/// select them, and as peers they are only matched by `ipBlock`.
+/// A pod, or a workload standing for its pods (a Deployment, StatefulSet...:
+/// one endpoint with the pod template's labels and ports, and no address).
+/// Host-network pods share their node's address: pod selectors never select
+/// them, and as peers they are only matched by `ipBlock`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pod {
     pub namespace: String,
@@ -28,6 +30,9 @@ pub struct Pod {
     pub node_name: Option<String>,
     pub ports: Vec<ContainerPort>,
     pub source: Option<Source>,
+    /// `None` for a Pod; the kind (`Deployment`, `CronJob`...) for a workload.
+    #[serde(default)]
+    pub workload: Option<String>,
 }
 
 impl Pod {
@@ -42,11 +47,17 @@ impl Pod {
             node_name: None,
             ports: Vec::new(),
             source: None,
+            workload: None,
         }
     }
 
     pub fn id(&self) -> PodId {
         PodId::new(&self.namespace, &self.name)
+    }
+
+    /// `Pod`, or the workload's kind.
+    pub fn kind(&self) -> &str {
+        self.workload.as_deref().unwrap_or("Pod")
     }
 
     /// The port number a named port resolves to on this pod, if it defines it.

@@ -35,6 +35,7 @@ pub(crate) fn decode(cx: &mut Cx<'_>, top: &mut Fields<'_>, meta: &Meta) -> Opti
         node_name: spec.node_name,
         ports: spec.ports,
         source: None,
+        workload: None,
     })
 }
 
