@@ -10,7 +10,7 @@ use palisade_compile::{CounterKind, Family, Ruleset};
 
 use crate::element::Datatype;
 use crate::fingerprint::RenderedRule;
-use crate::layout::{map_name, BASE_CHAINS, BASE_PREFIX, MAPS};
+use crate::layout::{hairpin_set, map_name, BASE_CHAINS, BASE_PREFIX, MAPS};
 use crate::names::is_safe_identifier;
 use crate::rules::subject_chain;
 use crate::state::{ChainState, Hook, MapState, SetState, TableState};
@@ -102,6 +102,11 @@ impl Desired {
         }
         d.add_subject_chains(rs)?;
         d.add_maps(rs)?;
+        for family in [Family::V4, Family::V6] {
+            // Fixed layout names (no underscore) cannot collide with IR names.
+            d.sets
+                .insert(hairpin_set(family).into(), sets::hairpin(family, rs));
+        }
         d.add_base_chains();
         Ok(d)
     }
@@ -194,11 +199,14 @@ impl Desired {
 
     fn add_base_chains(&mut self) {
         for base in BASE_CHAINS {
-            let refs = MAPS
+            let mut refs: BTreeSet<String> = MAPS
                 .iter()
                 .filter(|(dir, _)| *dir == base.direction)
                 .map(|&(dir, fam)| map_name(dir, fam).to_string())
                 .collect();
+            if base.has_hairpin() {
+                refs.extend([Family::V4, Family::V6].map(|f| hairpin_set(f).to_string()));
+            }
             let label = format!("chain {} ({})", base.name, base.describe());
             let chain = DesiredChain {
                 hook: Some(base.hook()),

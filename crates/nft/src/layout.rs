@@ -41,6 +41,17 @@ pub const MAPS: [(Direction, Family); 4] = [
     (Direction::Ingress, Family::V6),
 ];
 
+/// The set of `addr . addr` pairs (each dispatched pod address with itself)
+/// that lets a pod reach itself through a Service (hairpin): such a packet
+/// crosses the forward hook with source == destination, and a pod reaching
+/// itself is always allowed.
+pub fn hairpin_set(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "hairpin4",
+        Family::V6 => "hairpin6",
+    }
+}
+
 /// A base chain of the layout.
 #[derive(Debug, Clone, Copy)]
 pub struct BaseChain {
@@ -92,14 +103,36 @@ impl BaseChain {
         format!("{} hook, {}", self.hook, self.direction)
     }
 
-    /// The base chain's rules: established first, then dispatch per family.
+    /// The base chain's rules: established first, then (forward hook) a
+    /// pod's hairpin traffic to itself, then dispatch per family.
     pub fn rules(&self) -> Vec<RenderedRule> {
         let established = RenderedRule::new(
             "ct state established,related accept".into(),
             "palisade: replies and related packets of allowed connections",
         );
+        let hairpin = self.hairpin().into_iter().flatten();
         let dispatch = [Family::V4, Family::V6].map(|family| self.dispatch(family));
-        std::iter::once(established).chain(dispatch).collect()
+        std::iter::once(established)
+            .chain(hairpin)
+            .chain(dispatch)
+            .collect()
+    }
+
+    /// Whether this chain accepts hairpin traffic (the forward hook only).
+    pub fn has_hairpin(&self) -> bool {
+        self.hook == "forward"
+    }
+
+    fn hairpin(&self) -> Option<[RenderedRule; 2]> {
+        self.has_hairpin().then(|| {
+            [(Family::V4, "ip"), (Family::V6, "ip6")].map(|(family, proto)| {
+                let set = hairpin_set(family);
+                RenderedRule::new(
+                    format!("{proto} saddr . {proto} daddr @{set} accept"),
+                    "palisade: a pod reaching itself (hairpin through a Service)",
+                )
+            })
+        })
     }
 
     fn dispatch(&self, family: Family) -> RenderedRule {

@@ -1,6 +1,8 @@
 //! IR sets to desired nft sets: validated, canonical elements.
 
-use palisade_compile::{AddrSet, Family, NamedPortSet, PortSet};
+use std::net::IpAddr;
+
+use palisade_compile::{AddrSet, Family, NamedPortSet, PortSet, Ruleset};
 
 use super::{DesiredSet, RenderError};
 use crate::element::{addr_value, key_type, normalize, proto_value, Datatype, Element};
@@ -92,6 +94,30 @@ fn check_range(
             range: show(),
         }),
     }
+}
+
+/// The hairpin set of one family: `addr . addr` for every dispatched pod
+/// address (pods without a dispatch element are not isolated anyway).
+pub fn hairpin(family: Family, rs: &Ruleset) -> DesiredSet {
+    let addrs: std::collections::BTreeSet<IpAddr> = rs
+        .dispatch
+        .values()
+        .flat_map(|m| m.keys())
+        .filter(|ip| Family::of(ip) == family)
+        .copied()
+        .collect();
+    let elements = addrs
+        .iter()
+        .map(|ip| Element(vec![(addr_value(ip), addr_value(ip)); 2]))
+        .collect();
+    let fields = [Datatype::addr(family), Datatype::addr(family)];
+    desired_set(
+        crate::layout::hairpin_set(family),
+        "palisade: pods reaching themselves through a Service",
+        &fields,
+        false,
+        elements,
+    )
 }
 
 fn desired_set(
