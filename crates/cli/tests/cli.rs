@@ -162,9 +162,15 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn render_is_a_golden_nft_transaction() {
-    let o = palisade(&["render", "-f", &walkthrough(""), "--pods", "ns-1/http-echo"], None);
+    let o = palisade(
+        &["render", "-f", &walkthrough(""), "--pods", "ns-1/http-echo"],
+        None,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     insta::assert_snapshot!("render_walkthrough", stdout(&o));
-    let unknown = palisade(&["render", "-f", &walkthrough(""), "--pods", "ns-1/nope"], None);
+    let unknown = palisade(
+        &["render", "-f", &walkthrough(""), "--pods", "ns-1/nope"],
+        None,
+    );
     assert_eq!(unknown.status.code(), Some(2));
 }
