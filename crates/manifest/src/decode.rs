@@ -1,8 +1,9 @@
 //! Decoding parsed documents into validated model objects.
 //!
-//! [`decode_document`] looks at `kind`: Namespaces, Pods and NetworkPolicies
-//! are decoded (see `meta`, `pod`, `policy`), lists are unrolled, anything
-//! else is skipped with a notice. Each object collects all its diagnostics;
+//! [`decode_document`] looks at `kind`: Namespaces, Pods, NetworkPolicies and
+//! workloads (Deployment, CronJob...: one endpoint each, see `workload`) are
+//! decoded (see `meta`, `pod`, `policy`), lists are unrolled, anything else is
+//! skipped with a notice. Each object collects all its diagnostics;
 //! it is kept only if none is an error.
 
 mod cursor;
@@ -21,10 +22,14 @@ mod suggest;
 mod tests;
 #[cfg(test)]
 mod testutil;
+mod workload;
+
+use palisade_model::names;
 
 use self::cursor::Fields;
 use self::cx::{child_path, describe, At, Cx};
 use self::scalar::{list, string};
+use self::workload::Workload;
 use crate::diag::Severity;
 use crate::loaded::Loaded;
 use crate::yaml::{Node, Value};
@@ -35,6 +40,8 @@ pub(crate) enum Kind {
     Namespace,
     Pod,
     NetworkPolicy,
+    /// A workload kind, decoded into one endpoint standing for its pods.
+    Workload(Workload),
 }
 
 impl Kind {
@@ -43,7 +50,7 @@ impl Kind {
             "Namespace" => Some(Self::Namespace),
             "Pod" => Some(Self::Pod),
             "NetworkPolicy" => Some(Self::NetworkPolicy),
-            _ => None,
+            _ => Workload::parse(kind).map(Self::Workload),
         }
     }
 
@@ -52,6 +59,7 @@ impl Kind {
             Self::Namespace => "Namespace",
             Self::Pod => "Pod",
             Self::NetworkPolicy => "NetworkPolicy",
+            Self::Workload(w) => w.name(),
         }
     }
 
@@ -59,6 +67,16 @@ impl Kind {
         match self {
             Self::Namespace | Self::Pod => "v1",
             Self::NetworkPolicy => "networking.k8s.io/v1",
+            Self::Workload(w) => w.api_version(),
+        }
+    }
+
+    /// Checks `metadata.name` with the API server's rule for this kind.
+    pub fn check_name(self, name: &str) -> Result<(), String> {
+        match self {
+            Self::Namespace => names::dns1123_label(name),
+            Self::Pod | Self::NetworkPolicy => names::dns1123_subdomain(name),
+            Self::Workload(w) => w.check_name(name),
         }
     }
 }
@@ -71,7 +89,7 @@ struct Defaults<'a> {
     api_version: Option<&'a str>,
 }
 
-/// Decodes one parsed document: a Namespace, Pod, NetworkPolicy, or a list
+/// Decodes one parsed document: a Namespace, Pod, NetworkPolicy, workload, or a list
 /// (`kind: List` or `*List`) whose `items` are decoded in turn. Other kinds
 /// are skipped with a notice. `file` is used in sources and diagnostics.
 /// An object repeated within the document is an error on the repeat.

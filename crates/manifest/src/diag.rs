@@ -8,7 +8,7 @@ use crate::yaml::Pos;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// Informational, e.g. "skipped kind Deployment".
+    /// Informational, e.g. "skipped Service v1 ns/web".
     Notice,
     /// Accepted, but probably not what was meant (unknown field, host bits in a CIDR).
     Warning,

@@ -5,6 +5,11 @@
 //! [`Diagnostic`] found, each located by file, line, column and field path.
 //! An object with an error is left out; one bad object never hides the others.
 //!
+//! Decoded kinds: Namespace, Pod, NetworkPolicy, and the workload kinds
+//! (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
+//! Job, CronJob), each read as one [`Object::Pod`] endpoint standing for its
+//! pods. Other kinds are skipped with a notice.
+//!
 //! Underneath: [`yaml::parse`] (a position-keeping YAML/JSON reader) and
 //! [`decode_document`], which turns one parsed document into model objects.
 

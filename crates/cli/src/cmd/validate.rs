@@ -35,10 +35,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .filter(|d| d.severity == s)
             .count()
     };
+    let workloads = loaded.objects.len() - count("Namespace") - count("Pod") - count("NetworkPolicy");
     println!(
-        "{} namespaces, {} pods, {} network policies accepted; {} errors, {} warnings",
+        "{} namespaces, {} pods, {} workloads, {} network policies accepted; {} errors, {} warnings",
         count("Namespace"),
         count("Pod"),
+        workloads,
         count("NetworkPolicy"),
         sev(Severity::Error),
         sev(Severity::Warning),

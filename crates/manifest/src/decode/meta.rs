@@ -33,7 +33,8 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    /// `Pod ns/name`, `Namespace name`; `None` while the name is unknown.
+    /// `Pod ns/name`, `Deployment ns/name`, `Namespace name`; `None` while
+    /// the name is unknown.
     pub fn key(&self, kind: Kind) -> Option<String> {
         let name = self.name.as_deref()?;
         Some(match kind {
@@ -86,11 +87,7 @@ fn name(cx: &mut Cx<'_>, f: &mut Fields<'_>, kind: Kind) -> Option<String> {
         return None;
     };
     let name = string(cx, &at)?;
-    let check = match kind {
-        Kind::Namespace => names::dns1123_label(&name),
-        Kind::Pod | Kind::NetworkPolicy => names::dns1123_subdomain(&name),
-    };
-    if let Err(reason) = check {
+    if let Err(reason) = kind.check_name(&name) {
         cx.error(
             &at,
             format!("invalid {} name {name:?}: {reason}", kind.name()),

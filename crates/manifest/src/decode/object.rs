@@ -1,5 +1,5 @@
-//! One Namespace, Pod or NetworkPolicy: `apiVersion`, `metadata`, then the
-//! kind's own fields. The object is kept only if it has no error.
+//! One Namespace, Pod, NetworkPolicy or workload: `apiVersion`, `metadata`,
+//! then the kind's own fields. The object is kept only if it has no error.
 
 use palisade_model::{names, Namespace, Source};
 
@@ -7,7 +7,7 @@ use super::cursor::Fields;
 use super::cx::{At, Cx};
 use super::meta::{self, Meta};
 use super::scalar::string;
-use super::{pod, policy, Kind};
+use super::{pod, policy, workload, Kind};
 use crate::diag::Severity;
 use crate::loaded::Loaded;
 use crate::object::Object;
@@ -32,6 +32,7 @@ pub(super) fn decode(
         Kind::Namespace => namespace(&mut top, &meta).map(Object::Namespace),
         Kind::Pod => pod::decode(&mut cx, &mut top, &meta).map(Object::Pod),
         Kind::NetworkPolicy => policy::decode(&mut cx, &mut top, &meta).map(Object::NetworkPolicy),
+        Kind::Workload(w) => workload::decode(&mut cx, &mut top, &meta, w).map(Object::Pod),
     };
     top.finish(&mut cx);
     let rejected = cx.has_errors();

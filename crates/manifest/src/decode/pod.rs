@@ -11,12 +11,12 @@ use super::cx::{At, Cx};
 use super::meta::Meta;
 use super::scalar::{boolean, string};
 
-/// What palisade reads from `spec`.
+/// What palisade reads from a pod `spec` (also a workload's pod template).
 #[derive(Debug, Default)]
-struct Spec {
-    host_network: bool,
-    node_name: Option<String>,
-    ports: Vec<ContainerPort>,
+pub(super) struct Spec {
+    pub host_network: bool,
+    pub node_name: Option<String>,
+    pub ports: Vec<ContainerPort>,
 }
 
 /// Decodes a Pod's `spec` and `status`, keeping what NetworkPolicy needs.
@@ -40,7 +40,7 @@ pub(crate) fn decode(cx: &mut Cx<'_>, top: &mut Fields<'_>, meta: &Meta) -> Opti
 }
 
 /// Reads the fields palisade uses; the many others are not reported.
-fn spec(cx: &mut Cx<'_>, at: &At<'_>) -> Spec {
+pub(super) fn spec(cx: &mut Cx<'_>, at: &At<'_>) -> Spec {
     let Some(mut f) = Fields::open(cx, at) else {
         return Spec::default();
     };

@@ -30,7 +30,9 @@ pub(crate) fn selector(cx: &mut Cx<'_>, at: &At<'_>) -> Option<LabelSelector> {
         .ok()
 }
 
-fn match_labels(cx: &mut Cx<'_>, at: &At<'_>) -> Option<BTreeMap<String, String>> {
+/// `matchLabels` (or a ReplicationController's map selector): each pair
+/// validated as a label; `None` after reporting a bad one.
+pub(crate) fn match_labels(cx: &mut Cx<'_>, at: &At<'_>) -> Option<BTreeMap<String, String>> {
     let mut ok = true;
     let mut labels = BTreeMap::new();
     for p in string_map(cx, at) {

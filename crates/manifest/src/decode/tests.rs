@@ -92,13 +92,23 @@ fn a_wrong_api_version_names_the_expected_one() {
 
 #[test]
 fn other_kinds_are_skipped_with_a_notice() {
-    let l = load("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ns}\nspec: {x: 1}\n");
-    let d = diag(&l, "");
-    assert_eq!(d.severity, Severity::Notice);
-    assert_eq!(
-        d.message,
-        "skipped Deployment apps/v1 ns/web (not used by NetworkPolicy evaluation)"
-    );
+    let l = load("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: ns}\nspec: {x: 1}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n");
+    let notices: Vec<(Severity, &str)> = l
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.message.as_str()))
+        .collect();
+    let expected = [
+        (
+            Severity::Notice,
+            "skipped Service v1 ns/web (not used by NetworkPolicy evaluation)",
+        ),
+        (
+            Severity::Notice,
+            "skipped ConfigMap v1 cfg (not used by NetworkPolicy evaluation)",
+        ),
+    ];
+    assert_eq!(notices, expected);
     assert!(!l.has_errors() && l.objects.is_empty());
 }
 
