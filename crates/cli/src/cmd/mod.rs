@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod conformance;
+pub mod lint;
 pub mod matrix;
 pub mod probe;
 pub mod render;
