@@ -40,6 +40,8 @@ enum Command {
     Render(cmd::render::Args),
     Lint(cmd::lint::Args),
     Lab(lab::Args),
+    /// Run the node agent: watch the Kubernetes API and enforce NetworkPolicy on this node.
+    Agent(palisade_agent::Config),
     Probe(cmd::probe::Args),
     HttpEcho(cmd::servers::HttpEchoArgs),
     #[command(hide = true)]
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Render(a) => cmd::render::run(a),
         Command::Lint(a) => cmd::lint::run(a),
         Command::Lab(a) => lab::run(a),
+        Command::Agent(c) => Ok(palisade_agent::main(c)),
         Command::Probe(a) => cmd::probe::run(a),
         Command::HttpEcho(a) => cmd::servers::http_echo(a),
         Command::Serve(a) => cmd::servers::serve(a),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use palisade_compile::{compile, LocalPods, Ruleset};
 use palisade_model::Cluster;
-use palisade_nft::{ApplyError, ApplyReport, Nft};
+use palisade_nft::{ApplyError, ApplyReport, Nft, TableState};
 
 /// Where the desired cluster state comes from.
 pub trait StateSource {
@@ -69,6 +69,29 @@ impl Reconciler {
         let ruleset = compile(&cluster, &self.local);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile(&ruleset)?;
+        Ok(Outcome::Applied {
+            ruleset: Box::new(ruleset),
+            report: Box::new(report),
+            compile_time,
+        })
+    }
+
+    /// The hot path: like [`Reconciler::reconcile`], but diffs against
+    /// `known` (what the last update left in the kernel) instead of reading
+    /// the table back. If the kernel rejects that delta because the table
+    /// drifted, `Nft::reconcile_from` falls back to a read-back reconcile.
+    pub fn reconcile_from(
+        &self,
+        source: &mut dyn StateSource,
+        known: &TableState,
+    ) -> Result<Outcome, ReconcileError> {
+        let Some(cluster) = source.snapshot() else {
+            return Ok(Outcome::NotReady);
+        };
+        let started = Instant::now();
+        let ruleset = compile(&cluster, &self.local);
+        let compile_time = started.elapsed();
+        let report = self.nft.reconcile_from(known, &ruleset)?;
         Ok(Outcome::Applied {
             ruleset: Box::new(ruleset),
             report: Box::new(report),
