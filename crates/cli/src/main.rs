@@ -8,6 +8,7 @@ mod cmd;
 mod input;
 mod lab;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,8 @@ enum Command {
     Validate(cmd::validate::Args),
     Render(cmd::render::Args),
     Lint(cmd::lint::Args),
+    Connectivity(cmd::connectivity::Args),
+    Diff(cmd::diff::Args),
     Lab(lab::Args),
     /// Run the node agent: watch the Kubernetes API and enforce NetworkPolicy on this node.
     Agent(palisade_agent::Config),
@@ -57,6 +60,8 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Render(a) => cmd::render::run(a),
         Command::Lint(a) => cmd::lint::run(a),
+        Command::Connectivity(a) => cmd::connectivity::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
         Command::Lab(a) => lab::run(a),
         Command::Agent(c) => Ok(palisade_agent::main(c)),
         Command::Probe(a) => cmd::probe::run(a),
@@ -65,6 +70,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A closed pipe (`palisade ... | head`) is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("palisade: error: {e:#}");
             ExitCode::from(2)

@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
+pub mod analyze_fmt;
 pub mod check;
 pub mod conformance;
+pub mod connectivity;
+pub mod diff;
 pub mod lint;
 pub mod matrix;
 pub mod probe;

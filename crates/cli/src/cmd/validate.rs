@@ -35,7 +35,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .filter(|d| d.severity == s)
             .count()
     };
-    let workloads = loaded.objects.len() - count("Namespace") - count("Pod") - count("NetworkPolicy");
+    let workloads =
+        loaded.objects.len() - count("Namespace") - count("Pod") - count("NetworkPolicy");
     println!(
         "{} namespaces, {} pods, {} workloads, {} network policies accepted; {} errors, {} warnings",
         count("Namespace"),
