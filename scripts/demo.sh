@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 cargo build --release --quiet --bin palisade
-exec ./target/release/palisade lab demo
+exec "${CARGO_TARGET_DIR:-target}/release/palisade" lab demo

@@ -34,14 +34,14 @@ fi
 cargo build --quiet --locked --bin palisade
 if $root; then
   echo "== palisade lab demo"
-  ./target/debug/palisade lab demo | tail -n 1
+  "${CARGO_TARGET_DIR:-target}/debug/palisade" lab demo | tail -n 1
 fi
 cases=../shared/conformance/cases
 if [ -d "$cases" ]; then
   if $root; then
     echo "== palisade conformance --lab $cases (real packets)"
-    ./target/debug/palisade conformance --lab "$cases" | tail -n 1
+    "${CARGO_TARGET_DIR:-target}/debug/palisade" conformance --lab "$cases" | tail -n 1
   fi
   echo "== palisade conformance $cases"
-  ./target/debug/palisade conformance "$cases" | tail -n 1
+  "${CARGO_TARGET_DIR:-target}/debug/palisade" conformance "$cases" | tail -n 1
 fi
