@@ -22,6 +22,7 @@ use palisade_model::{Cluster, Pod, PodId, Protocol};
 use palisade_nft::Nft;
 use palisade_reconcile::Reconciler;
 
+use super::lab_protocol;
 use crate::cmd::render::TABLE;
 
 const LAB: &str = "conformance";
@@ -51,14 +52,6 @@ impl std::fmt::Debug for LabBackend {
         f.debug_struct("LabBackend")
             .field("node", &self.node.netns())
             .finish()
-    }
-}
-
-fn lab_protocol(p: Protocol) -> palisade_lab::Protocol {
-    match p {
-        Protocol::Tcp => palisade_lab::Protocol::Tcp,
-        Protocol::Udp => palisade_lab::Protocol::Udp,
-        Protocol::Sctp => palisade_lab::Protocol::Sctp,
     }
 }
 

@@ -37,3 +37,12 @@ fn nix_is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// The lab machinery's protocol type for a model protocol.
+fn lab_protocol(p: palisade_model::Protocol) -> palisade_lab::Protocol {
+    match p {
+        palisade_model::Protocol::Tcp => palisade_lab::Protocol::Tcp,
+        palisade_model::Protocol::Udp => palisade_lab::Protocol::Udp,
+        palisade_model::Protocol::Sctp => palisade_lab::Protocol::Sctp,
+    }
+}

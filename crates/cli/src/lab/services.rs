@@ -8,16 +8,9 @@ use anyhow::{bail, Context, Result};
 use palisade_lab::{hosts, Node, ServiceDnat, ServiceKey};
 use palisade_model::{PodId, Protocol};
 
+use super::lab_protocol;
 use super::ops::Lab;
 use super::state::{LabService, LabState};
-
-fn lab_protocol(p: Protocol) -> palisade_lab::Protocol {
-    match p {
-        Protocol::Tcp => palisade_lab::Protocol::Tcp,
-        Protocol::Udp => palisade_lab::Protocol::Udp,
-        Protocol::Sctp => palisade_lab::Protocol::Sctp,
-    }
-}
 
 fn keys(svc: &LabService) -> impl Iterator<Item = (ServiceKey, u16)> + '_ {
     svc.ports.iter().map(|(port, target, proto)| {
