@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use std::io::{BufWriter, Write};
 
-use palisade_analyze::{ClassConnectivity, Connectivity};
+use palisade_analyze::{ClassConnectivity, Connection, Connectivity};
 
 use super::analyze_fmt as fmt;
 use crate::args::Input;
@@ -93,9 +93,12 @@ fn stream_json(classes: &ClassConnectivity, out: &mut impl Write) -> anyhow::Res
     out.write_all(b"{\n  \"endpoints\": ")?;
     serde_json::to_writer(&mut *out, classes.endpoints())?;
     out.write_all(b",\n  \"connections\": [")?;
+    let mut line = Vec::with_capacity(256);
     for (i, c) in classes.connections().enumerate() {
-        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        serde_json::to_writer(&mut *out, &c)?;
+        line.clear();
+        line.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+        connection_json(&c, &mut line)?;
+        out.write_all(&line)?;
     }
     out.write_all(b"\n  ]")?;
     if !classes.notes().is_empty() {
@@ -104,4 +107,75 @@ fn stream_json(classes: &ClassConnectivity, out: &mut impl Write) -> anyhow::Res
     }
     out.write_all(b"\n}\n")?;
     Ok(())
+}
+
+/// One connection as compact JSON, exactly as serde would write it, but
+/// without serde's per-value overhead (this loop runs millions of times).
+fn connection_json(c: &Connection, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    out.extend_from_slice(b"{\"from\":");
+    string_json(&c.from, out)?;
+    out.extend_from_slice(b",\"to\":");
+    string_json(&c.to, out)?;
+    out.extend_from_slice(b",\"allow\":[");
+    for (i, a) in c.allow.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"protocol\":\"");
+        out.extend_from_slice(a.protocol.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"ports\":[");
+        for (j, [lo, hi]) in a.ports.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            write!(out, "[{lo},{hi}]")?;
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
+/// Names and CIDRs are plain ASCII; anything else goes through serde.
+fn string_json(s: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    if s.bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_analyze::{Allow, Connection};
+    use palisade_model::Protocol;
+
+    #[test]
+    fn hand_written_json_equals_serde() {
+        let c = Connection {
+            from: "ns-1/a".into(),
+            to: "we\"ird\u{e9}".into(),
+            allow: vec![
+                Allow {
+                    protocol: Protocol::Tcp,
+                    ports: vec![[80, 80], [8000, 9000]],
+                },
+                Allow {
+                    protocol: Protocol::Sctp,
+                    ports: vec![],
+                },
+            ],
+        };
+        let mut out = Vec::new();
+        super::connection_json(&c, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(&c).unwrap()
+        );
+    }
 }
