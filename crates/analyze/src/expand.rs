@@ -68,39 +68,52 @@ fn sources(cc: &ClassConnectivity) -> Vec<Source<'_>> {
     out
 }
 
-impl Connections<'_> {
-    /// The connections of endpoint `a`, to endpoints and CIDRs in order.
-    fn out_of_endpoint(&self, a: usize) -> Vec<Connection> {
-        let cc = self.cc;
-        let ca = cc.classes.of_endpoint[a];
-        let from = cc.endpoints[a].name.as_str();
-        let profile = cc.external.egress[cc.roles[ca as usize][0] as usize];
-        let mut ext = cc.external.lists[profile as usize].iter().peekable();
-        let mut out = Vec::new();
-        for (b, e) in cc.endpoints.iter().enumerate() {
-            while let Some((cidr, m)) = ext.next_if(|(c, _)| c.as_str() < e.name.as_str()) {
-                out.push(cc.conn(from, cidr, *m));
-            }
-            let m = cc.mask(ca, cc.classes.of_endpoint[b]);
-            if b != a && m != EMPTY {
-                out.push(cc.conn(from, &e.name, m));
+impl ClassConnectivity {
+    /// Calls `f(from, to, allow)` for every allowed connection, in the same
+    /// order as [`ClassConnectivity::connections`], without allocating a
+    /// [`Connection`] per row: for writers of very large outputs.
+    pub fn for_each_connection(&self, mut f: impl FnMut(&str, &str, &[crate::Allow])) {
+        for source in sources(self) {
+            let mut emit = |from: &str, to: &str, m: MaskId| f(from, to, &self.allows[m as usize]);
+            match source {
+                Source::Endpoint(a) => out_of_endpoint(self, a, &mut emit),
+                Source::Cidr(cidr, admits) => out_of_cidr(self, cidr, &admits, &mut emit),
             }
         }
-        out.extend(ext.map(|(cidr, m)| cc.conn(from, cidr, *m)));
-        out
     }
+}
 
-    /// The connections from an external CIDR, to endpoints in order.
-    fn out_of_cidr(&self, cidr: &str, admits: &[(u32, MaskId)]) -> Vec<Connection> {
-        let cc = self.cc;
-        let each = cc.endpoints.iter().enumerate();
-        each.filter_map(|(b, e)| {
-            let role = cc.roles[cc.classes.of_endpoint[b] as usize][1];
-            let profile = cc.external.ingress[role as usize];
-            let at = admits.binary_search_by_key(&profile, |(p, _)| *p).ok()?;
-            Some(cc.conn(cidr, &e.name, admits[at].1))
-        })
-        .collect()
+/// The connections of endpoint `a`, to endpoints and CIDRs in order.
+fn out_of_endpoint(cc: &ClassConnectivity, a: usize, emit: &mut dyn FnMut(&str, &str, MaskId)) {
+    let ca = cc.classes.of_endpoint[a];
+    let from = cc.endpoints[a].name.as_str();
+    let profile = cc.external.egress[cc.roles[ca as usize][0] as usize];
+    let mut ext = cc.external.lists[profile as usize].iter().peekable();
+    for (b, e) in cc.endpoints.iter().enumerate() {
+        while let Some((cidr, m)) = ext.next_if(|(c, _)| c.as_str() < e.name.as_str()) {
+            emit(from, cidr, *m);
+        }
+        let m = cc.mask(ca, cc.classes.of_endpoint[b]);
+        if b != a && m != EMPTY {
+            emit(from, &e.name, m);
+        }
+    }
+    ext.for_each(|(cidr, m)| emit(from, cidr, *m));
+}
+
+/// The connections from an external CIDR, to endpoints in order.
+fn out_of_cidr(
+    cc: &ClassConnectivity,
+    cidr: &str,
+    admits: &[(u32, MaskId)],
+    emit: &mut dyn FnMut(&str, &str, MaskId),
+) {
+    for (b, e) in cc.endpoints.iter().enumerate() {
+        let role = cc.roles[cc.classes.of_endpoint[b] as usize][1];
+        let profile = cc.external.ingress[role as usize];
+        if let Ok(at) = admits.binary_search_by_key(&profile, |(p, _)| *p) {
+            emit(cidr, &e.name, admits[at].1);
+        }
     }
 }
 
@@ -112,10 +125,13 @@ impl Iterator for Connections<'_> {
             if let Some(c) = self.buf.next() {
                 return Some(c);
             }
-            let batch = match self.sources.next()? {
-                Source::Endpoint(a) => self.out_of_endpoint(a),
-                Source::Cidr(cidr, admits) => self.out_of_cidr(cidr, &admits),
-            };
+            let cc = self.cc;
+            let mut batch = Vec::new();
+            let mut emit = |from: &str, to: &str, m: MaskId| batch.push(cc.conn(from, to, m));
+            match self.sources.next()? {
+                Source::Endpoint(a) => out_of_endpoint(cc, a, &mut emit),
+                Source::Cidr(cidr, admits) => out_of_cidr(cc, cidr, &admits, &mut emit),
+            }
             self.buf = batch.into_iter();
         }
     }

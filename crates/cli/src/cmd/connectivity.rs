@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use std::io::{BufWriter, Write};
 
-use palisade_analyze::{ClassConnectivity, Connection, Connectivity};
+use palisade_analyze::{Allow, ClassConnectivity, Connectivity};
 
 use super::analyze_fmt as fmt;
 use crate::args::Input;
@@ -94,12 +94,19 @@ fn stream_json(classes: &ClassConnectivity, out: &mut impl Write) -> anyhow::Res
     serde_json::to_writer(&mut *out, classes.endpoints())?;
     out.write_all(b",\n  \"connections\": [")?;
     let mut line = Vec::with_capacity(256);
-    for (i, c) in classes.connections().enumerate() {
+    let mut first = true;
+    let mut result = Ok(());
+    classes.for_each_connection(|from, to, allow| {
+        if result.is_err() {
+            return;
+        }
         line.clear();
-        line.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-        connection_json(&c, &mut line)?;
-        out.write_all(&line)?;
-    }
+        line.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+        first = false;
+        result =
+            connection_json(from, to, allow, &mut line).and_then(|()| Ok(out.write_all(&line)?));
+    });
+    result?;
     out.write_all(b"\n  ]")?;
     if !classes.notes().is_empty() {
         out.write_all(b",\n  \"notes\": ")?;
@@ -111,13 +118,13 @@ fn stream_json(classes: &ClassConnectivity, out: &mut impl Write) -> anyhow::Res
 
 /// One connection as compact JSON, exactly as serde would write it, but
 /// without serde's per-value overhead (this loop runs millions of times).
-fn connection_json(c: &Connection, out: &mut Vec<u8>) -> anyhow::Result<()> {
+fn connection_json(from: &str, to: &str, allow: &[Allow], out: &mut Vec<u8>) -> anyhow::Result<()> {
     out.extend_from_slice(b"{\"from\":");
-    string_json(&c.from, out)?;
+    string_json(from, out)?;
     out.extend_from_slice(b",\"to\":");
-    string_json(&c.to, out)?;
+    string_json(to, out)?;
     out.extend_from_slice(b",\"allow\":[");
-    for (i, a) in c.allow.iter().enumerate() {
+    for (i, a) in allow.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -172,7 +179,7 @@ mod tests {
             ],
         };
         let mut out = Vec::new();
-        super::connection_json(&c, &mut out).unwrap();
+        super::connection_json(&c.from, &c.to, &c.allow, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             serde_json::to_string(&c).unwrap()
