@@ -19,23 +19,17 @@ mod state;
 pub use backend::LabBackend;
 pub use cli::{run, Args};
 
-/// The lab creates network namespaces: it needs root.
+/// The lab creates network namespaces and programs nftables: it needs root,
+/// `ip`, `nft` and `setsid` (palisade_lab::missing_requirements checks them).
 pub fn require_root() -> anyhow::Result<()> {
-    if !nix_is_root() {
-        anyhow::bail!("the lab needs root (it creates network namespaces); run it with sudo");
+    let missing = palisade_lab::missing_requirements();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "the lab needs {} (it creates network namespaces; run it as root with nftables and iproute2 installed)",
+            missing.join(", ")
+        );
     }
     Ok(())
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
 }
 
 /// The lab machinery's protocol type for a model protocol.
