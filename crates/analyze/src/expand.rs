@@ -4,7 +4,15 @@ use std::collections::BTreeMap;
 
 use crate::engine::ClassConnectivity;
 use crate::ports::{MaskId, EMPTY};
-use crate::Connection;
+use crate::{Allow, Connection};
+
+/// One end of a connection, by reference: an endpoint's number (its index
+/// in [`ClassConnectivity::endpoints`]) or an external CIDR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End<'a> {
+    Endpoint(usize),
+    Cidr(&'a str),
+}
 
 /// One `from` of the output: an endpoint number, or an external CIDR with
 /// the (ingress profile, ports) pairs that admit it.
@@ -14,13 +22,48 @@ enum Source<'a> {
     Cidr(&'a str, Vec<(u32, MaskId)>),
 }
 
+/// The sources of every allowed connection, in output order, each
+/// addressable by its number: [`Sources::visit`] lists one source's
+/// connections. Writers of very large outputs use it to produce the rows
+/// of different sources on different threads and still write them in
+/// order.
+#[derive(Debug)]
+pub struct Sources<'a> {
+    cc: &'a ClassConnectivity,
+    list: Vec<Source<'a>>,
+}
+
+impl Sources<'_> {
+    /// The number of sources (endpoints, then external CIDRs merged in
+    /// text order).
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True when there is no source at all (no endpoint, no CIDR).
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Calls `f(from, to, allow_set)` for every allowed connection out of
+    /// source number `i`, sorted by `to`. `allow_set` indexes
+    /// [`ClassConnectivity::allow_sets`].
+    pub fn visit(&self, i: usize, f: &mut dyn FnMut(End<'_>, End<'_>, usize)) {
+        let mut emit = |from: End<'_>, to: End<'_>, m: MaskId| f(from, to, m as usize);
+        match &self.list[i] {
+            Source::Endpoint(a) => out_of_endpoint(self.cc, *a, &mut emit),
+            Source::Cidr(cidr, admits) => out_of_cidr(self.cc, cidr, admits, &mut emit),
+        }
+    }
+}
+
 /// Every allowed connection of a [`ClassConnectivity`], sorted by
 /// (`from`, `to`). Built one source at a time: memory stays proportional
 /// to the endpoints, not to the pairs.
 #[derive(Debug)]
 pub struct Connections<'a> {
-    cc: &'a ClassConnectivity,
-    sources: std::vec::IntoIter<Source<'a>>,
+    sources: Sources<'a>,
+    next: usize,
     buf: std::vec::IntoIter<Connection>,
 }
 
@@ -28,17 +71,45 @@ impl ClassConnectivity {
     /// Every allowed connection, sorted; self pairs are left out.
     pub fn connections(&self) -> Connections<'_> {
         Connections {
-            cc: self,
-            sources: sources(self).into_iter(),
+            sources: self.sources(),
+            next: 0,
             buf: Vec::new().into_iter(),
         }
     }
 
-    fn conn(&self, from: &str, to: &str, mask: MaskId) -> Connection {
-        Connection {
-            from: from.to_string(),
-            to: to.to_string(),
-            allow: self.allows[mask as usize].clone(),
+    /// The sources of the output, for writers that visit them out of
+    /// order or in parallel (see [`Sources`]).
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            cc: self,
+            list: sources(self),
+        }
+    }
+
+    /// Every distinct set of allowed ports, indexed by the `allow_set`
+    /// numbers that [`Sources::visit`] gives. Set 0 is empty.
+    pub fn allow_sets(&self) -> &[Vec<Allow>] {
+        &self.allows
+    }
+
+    /// The text of a connection end: an endpoint's `namespace/name`, or
+    /// the CIDR.
+    pub fn name<'a>(&'a self, end: End<'a>) -> &'a str {
+        match end {
+            End::Endpoint(i) => &self.endpoints[i].name,
+            End::Cidr(c) => c,
+        }
+    }
+
+    /// Calls `f(from, to, allow)` for every allowed connection, in the same
+    /// order as [`ClassConnectivity::connections`], without allocating a
+    /// [`Connection`] per row: for writers of very large outputs.
+    pub fn for_each_connection(&self, mut f: impl FnMut(&str, &str, &[Allow])) {
+        let sources = self.sources();
+        for i in 0..sources.len() {
+            sources.visit(i, &mut |from, to, m| {
+                f(self.name(from), self.name(to), &self.allows[m]);
+            });
         }
     }
 }
@@ -68,51 +139,33 @@ fn sources(cc: &ClassConnectivity) -> Vec<Source<'_>> {
     out
 }
 
-impl ClassConnectivity {
-    /// Calls `f(from, to, allow)` for every allowed connection, in the same
-    /// order as [`ClassConnectivity::connections`], without allocating a
-    /// [`Connection`] per row: for writers of very large outputs.
-    pub fn for_each_connection(&self, mut f: impl FnMut(&str, &str, &[crate::Allow])) {
-        for source in sources(self) {
-            let mut emit = |from: &str, to: &str, m: MaskId| f(from, to, &self.allows[m as usize]);
-            match source {
-                Source::Endpoint(a) => out_of_endpoint(self, a, &mut emit),
-                Source::Cidr(cidr, admits) => out_of_cidr(self, cidr, &admits, &mut emit),
-            }
-        }
-    }
-}
+type Emit<'e> = dyn FnMut(End<'_>, End<'_>, MaskId) + 'e;
 
 /// The connections of endpoint `a`, to endpoints and CIDRs in order.
-fn out_of_endpoint(cc: &ClassConnectivity, a: usize, emit: &mut dyn FnMut(&str, &str, MaskId)) {
+fn out_of_endpoint(cc: &ClassConnectivity, a: usize, emit: &mut Emit<'_>) {
     let ca = cc.classes.of_endpoint[a];
-    let from = cc.endpoints[a].name.as_str();
+    let from = End::Endpoint(a);
     let profile = cc.external.egress[cc.roles[ca as usize][0] as usize];
     let mut ext = cc.external.lists[profile as usize].iter().peekable();
     for (b, e) in cc.endpoints.iter().enumerate() {
         while let Some((cidr, m)) = ext.next_if(|(c, _)| c.as_str() < e.name.as_str()) {
-            emit(from, cidr, *m);
+            emit(from, End::Cidr(cidr), *m);
         }
         let m = cc.mask(ca, cc.classes.of_endpoint[b]);
         if b != a && m != EMPTY {
-            emit(from, &e.name, m);
+            emit(from, End::Endpoint(b), m);
         }
     }
-    ext.for_each(|(cidr, m)| emit(from, cidr, *m));
+    ext.for_each(|(cidr, m)| emit(from, End::Cidr(cidr), *m));
 }
 
 /// The connections from an external CIDR, to endpoints in order.
-fn out_of_cidr(
-    cc: &ClassConnectivity,
-    cidr: &str,
-    admits: &[(u32, MaskId)],
-    emit: &mut dyn FnMut(&str, &str, MaskId),
-) {
-    for (b, e) in cc.endpoints.iter().enumerate() {
+fn out_of_cidr(cc: &ClassConnectivity, cidr: &str, admits: &[(u32, MaskId)], emit: &mut Emit<'_>) {
+    for (b, _) in cc.endpoints.iter().enumerate() {
         let role = cc.roles[cc.classes.of_endpoint[b] as usize][1];
         let profile = cc.external.ingress[role as usize];
         if let Ok(at) = admits.binary_search_by_key(&profile, |(p, _)| *p) {
-            emit(cidr, &e.name, admits[at].1);
+            emit(End::Cidr(cidr), End::Endpoint(b), admits[at].1);
         }
     }
 }
@@ -125,13 +178,19 @@ impl Iterator for Connections<'_> {
             if let Some(c) = self.buf.next() {
                 return Some(c);
             }
-            let cc = self.cc;
-            let mut batch = Vec::new();
-            let mut emit = |from: &str, to: &str, m: MaskId| batch.push(cc.conn(from, to, m));
-            match self.sources.next()? {
-                Source::Endpoint(a) => out_of_endpoint(cc, a, &mut emit),
-                Source::Cidr(cidr, admits) => out_of_cidr(cc, cidr, &admits, &mut emit),
+            if self.next == self.sources.len() {
+                return None;
             }
+            let cc = self.sources.cc;
+            let mut batch = Vec::new();
+            self.sources.visit(self.next, &mut |from, to, m| {
+                batch.push(Connection {
+                    from: cc.name(from).to_string(),
+                    to: cc.name(to).to_string(),
+                    allow: cc.allows[m].clone(),
+                });
+            });
+            self.next += 1;
             self.buf = batch.into_iter();
         }
     }

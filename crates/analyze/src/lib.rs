@@ -56,7 +56,7 @@ mod tables;
 mod views;
 
 pub use engine::ClassConnectivity;
-pub use expand::Connections;
+pub use expand::{Connections, End, Sources};
 pub use output::{Allow, Connection, Connectivity, Endpoint};
 pub use stats::Stats;
 

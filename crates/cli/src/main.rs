@@ -8,6 +8,7 @@ mod cmd;
 mod input;
 mod lab;
 mod output;
+mod parallel;
 mod progress;
 
 use std::process::ExitCode;

@@ -4,11 +4,12 @@ use std::process::ExitCode;
 
 use std::io::{BufWriter, Write};
 
-use palisade_analyze::{Allow, ClassConnectivity, Connectivity};
+use palisade_analyze::{Allow, ClassConnectivity, Connectivity, End, Sources};
 
 use super::analyze_fmt as fmt;
 use crate::args::Input;
 use crate::input;
+use crate::parallel;
 use crate::progress::Progress;
 
 /// Every allowed connection between endpoints, and with the outside world.
@@ -57,7 +58,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     match a.output {
         // JSON and CSV stream from the lazy iterator: constant memory at any scale.
-        Format::Json => stream_json(&classes, &mut out)?,
+        Format::Json => stream_json(&classes, ROWS_PER_CHUNK, &mut out)?,
         Format::Csv => {
             out.write_all(fmt::CSV_HEADER.as_bytes())?;
             for c in classes.connections() {
@@ -89,24 +90,32 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 /// `{"endpoints": [...], "connections": [...], "notes": [...]}`, one
 /// connection per line, written as they are produced.
-fn stream_json(classes: &ClassConnectivity, out: &mut impl Write) -> anyhow::Result<()> {
+fn stream_json(
+    classes: &ClassConnectivity,
+    rows_per_chunk: u64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     out.write_all(b"{\n  \"endpoints\": ")?;
     serde_json::to_writer(&mut *out, classes.endpoints())?;
     out.write_all(b",\n  \"connections\": [")?;
-    let mut line = Vec::with_capacity(256);
+    let json = JsonRows::new(classes);
+    let sources = classes.sources();
+    // Every row starts with ",\n    "; the very first one must not have the comma.
     let mut first = true;
-    let mut result = Ok(());
-    classes.for_each_connection(|from, to, allow| {
-        if result.is_err() {
-            return;
-        }
-        line.clear();
-        line.extend_from_slice(if first { b"\n    " } else { b",\n    " });
-        first = false;
-        result =
-            connection_json(from, to, allow, &mut line).and_then(|()| Ok(out.write_all(&line)?));
-    });
-    result?;
+    let per_source = classes.stats().connections() / (sources.len() as u64).max(1);
+    parallel::ordered(
+        sources.len(),
+        parallel::chunk_len(per_source, rows_per_chunk),
+        |i, buf| json.source(&sources, i, buf),
+        |chunk| {
+            let chunk = match chunk.split_first() {
+                Some((b',', rest)) if first => rest,
+                _ => chunk,
+            };
+            first &= chunk.is_empty();
+            out.write_all(chunk)
+        },
+    )?;
     out.write_all(b"\n  ]")?;
     if !classes.notes().is_empty() {
         out.write_all(b",\n  \"notes\": ")?;
@@ -116,73 +125,147 @@ fn stream_json(classes: &ClassConnectivity, out: &mut impl Write) -> anyhow::Res
     Ok(())
 }
 
-/// One connection as compact JSON, exactly as serde would write it, but
-/// without serde's per-value overhead (this loop runs millions of times).
-fn connection_json(from: &str, to: &str, allow: &[Allow], out: &mut Vec<u8>) -> anyhow::Result<()> {
-    out.extend_from_slice(b"{\"from\":");
-    string_json(from, out)?;
-    out.extend_from_slice(b",\"to\":");
-    string_json(to, out)?;
-    out.extend_from_slice(b",\"allow\":[");
-    for (i, a) in allow.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"protocol\":\"");
-        out.extend_from_slice(a.protocol.as_str().as_bytes());
-        out.extend_from_slice(b"\",\"ports\":[");
-        for (j, [lo, hi]) in a.ports.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            write!(out, "[{lo},{hi}]")?;
-        }
-        out.extend_from_slice(b"]}");
-    }
-    out.extend_from_slice(b"]}");
-    Ok(())
+/// Rows per unit of work handed to a writer thread: big enough to make the
+/// hand-over cheap, small enough to keep memory flat at any scale.
+const ROWS_PER_CHUNK: u64 = 4096;
+
+/// The JSON text of every row, precomputed per part: a row is the bytes of
+/// its `from`, its `to` and its allowed ports, copied one after the other.
+/// This loop writes millions of rows; nothing in it formats or escapes.
+struct JsonRows<'a> {
+    classes: &'a ClassConnectivity,
+    /// Per endpoint: `,\n    {"from":"ns/name","to":`.
+    from: Vec<Vec<u8>>,
+    /// Per endpoint: `"ns/name"`.
+    to: Vec<Vec<u8>>,
+    /// Per allow set: `,"allow":[...]}`.
+    allow: Vec<Vec<u8>>,
 }
 
-/// Names and CIDRs are plain ASCII; anything else goes through serde.
-fn string_json(s: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
-    if s.bytes()
-        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
-    {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s)?;
+impl<'a> JsonRows<'a> {
+    fn new(classes: &'a ClassConnectivity) -> Self {
+        let names = classes.endpoints().iter().map(|e| e.name.as_str());
+        let from = names.clone().map(from_json).collect();
+        let to = names.map(string_json).collect();
+        let allow = classes.allow_sets().iter().map(|a| allow_json(a)).collect();
+        JsonRows {
+            classes,
+            from,
+            to,
+            allow,
+        }
     }
-    Ok(())
+
+    /// Appends the rows of source number `i`.
+    fn source(&self, sources: &Sources<'_>, i: usize, out: &mut Vec<u8>) {
+        let mut cidr_from = Vec::new();
+        sources.visit(i, &mut |from, to, allow| {
+            match from {
+                End::Endpoint(a) => out.extend_from_slice(&self.from[a]),
+                End::Cidr(_) => {
+                    if cidr_from.is_empty() {
+                        cidr_from = from_json(self.classes.name(from));
+                    }
+                    out.extend_from_slice(&cidr_from);
+                }
+            }
+            match to {
+                End::Endpoint(b) => out.extend_from_slice(&self.to[b]),
+                End::Cidr(c) => out.extend_from_slice(&string_json(c)),
+            }
+            out.extend_from_slice(&self.allow[allow]);
+        });
+    }
+}
+
+fn from_json(name: &str) -> Vec<u8> {
+    let mut out = b",\n    {\"from\":".to_vec();
+    out.extend_from_slice(&string_json(name));
+    out.extend_from_slice(b",\"to\":");
+    out
+}
+
+/// `,"allow":[...]}`: the end of a row, exactly as serde writes it.
+fn allow_json(allow: &[Allow]) -> Vec<u8> {
+    let mut out = b",\"allow\":".to_vec();
+    serde_json::to_writer(&mut out, allow).expect("writing to a Vec cannot fail");
+    out.push(b'}');
+    out
+}
+
+/// A name or CIDR as a JSON string.
+fn string_json(s: &str) -> Vec<u8> {
+    serde_json::to_vec(s).expect("a string always serialises")
 }
 
 #[cfg(test)]
 mod tests {
-    use palisade_analyze::{Allow, Connection};
-    use palisade_model::Protocol;
+    use palisade_analyze::{ClassConnectivity, Connectivity};
 
+    const CLUSTER: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-a, labels: {team: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: team-a, labels: {app: a}}
+spec: {containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: team-a, labels: {app: b}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: team-a, labels: {app: c}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.0.3}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: team-a}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: b}}}, {ipBlock: {cidr: 192.168.0.0/16, except: [192.168.1.0/24]}}]
+    ports: [{port: http}, {port: 9000, endPort: 9100, protocol: UDP}]
+  egress:
+  - to: [{ipBlock: {cidr: 172.16.0.0/12}}]
+"#;
+
+    /// The streamed JSON, in any chunking, is the analyzer's answer.
     #[test]
-    fn hand_written_json_equals_serde() {
-        let c = Connection {
-            from: "ns-1/a".into(),
-            to: "we\"ird\u{e9}".into(),
-            allow: vec![
-                Allow {
-                    protocol: Protocol::Tcp,
-                    ports: vec![[80, 80], [8000, 9000]],
-                },
-                Allow {
-                    protocol: Protocol::Sctp,
-                    ports: vec![],
-                },
-            ],
-        };
-        let mut out = Vec::new();
-        super::connection_json(&c.from, &c.to, &c.allow, &mut out).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            serde_json::to_string(&c).unwrap()
-        );
+    fn streamed_json_is_the_connectivity_in_any_chunking() {
+        let loaded = palisade_manifest::parse_str("t.yaml", CLUSTER);
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let cluster = loaded.to_cluster();
+        let want = palisade_analyze::connectivity(&cluster);
+        // Pod to pod, pod to CIDR and CIDR to pod rows are all there.
+        let cidr = |s: &str| s.starts_with(|c: char| c.is_ascii_digit() || c == ':');
+        let has =
+            |f: &dyn Fn(&palisade_analyze::Connection) -> bool| want.connections.iter().any(f);
+        assert!(has(&|c| !cidr(&c.from) && !cidr(&c.to)));
+        assert!(has(&|c| cidr(&c.from)));
+        assert!(has(&|c| cidr(&c.to)));
+        let classes = ClassConnectivity::new(&cluster);
+        for rows_per_chunk in [1, 2, 5, 4096] {
+            let mut out = Vec::new();
+            super::stream_json(&classes, rows_per_chunk, &mut out).unwrap();
+            let got: Connectivity = serde_json::from_slice(&out).unwrap();
+            assert_eq!(got, want, "chunks of {rows_per_chunk}");
+            // Each connection on a line of its own, in serde's compact form.
+            let text = String::from_utf8(out).unwrap();
+            for c in &want.connections {
+                let line = format!("    {}", serde_json::to_string(c).unwrap());
+                assert!(
+                    text.lines().any(|l| l.trim_end_matches(',') == line),
+                    "{line}"
+                );
+            }
+        }
     }
 }
