@@ -18,6 +18,7 @@ pub mod diag;
 mod load;
 mod loaded;
 mod object;
+mod parallel;
 pub mod yaml;
 
 pub use decode::decode_document;

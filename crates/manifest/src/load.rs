@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::decode::decode_document;
 use crate::diag::{Diagnostic, Severity};
 use crate::loaded::Loaded;
+use crate::parallel;
 use crate::yaml::{self, Node, Pos, Value, YamlError};
 
 /// Extensions of the files a directory is searched for.
@@ -15,47 +16,111 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// Parses a whole YAML or JSON text (any number of documents) and decodes
 /// every document. A syntax error becomes an error diagnostic with its line
 /// and column; the documents around it (split at `---` lines) are still read.
-/// Diagnostics come out in source order.
+/// Diagnostics come out in source order. Large texts are read on several
+/// threads, a run of documents each; the result is the same.
 pub fn parse_str(file: &str, text: &str) -> Loaded {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let pieces = pieces(text, piece_target(text.len()));
+    file_loaded(parallel::map(&pieces, |&(line, piece)| {
+        parse_piece(file, piece, line)
+    }))
+}
+
+/// Below this size a text is one piece: threads would cost more than they
+/// save.
+const PARALLEL_MIN: usize = 64 * 1024;
+
+/// The size to aim at when cutting texts of `total` bytes into pieces:
+/// a few pieces per thread, so that threads finish together.
+fn piece_target(total: usize) -> usize {
+    let threads = parallel::threads();
+    if threads <= 1 {
+        return usize::MAX;
+    }
+    (total / (threads * 4)).max(PARALLEL_MIN / 2)
+}
+
+/// One file's pieces, merged: objects in order, duplicates reported,
+/// diagnostics in source order.
+fn file_loaded(pieces: Vec<Loaded>) -> Loaded {
+    let mut out = Loaded::default();
+    out.merge(pieces);
+    out.diagnostics.sort_by_key(|d| (d.line, d.column));
+    out
+}
+
+/// Parses and decodes `text`, a run of whole documents starting on line
+/// `first_line` of `file`.
+fn parse_piece(file: &str, text: &str, first_line: usize) -> Loaded {
     let mut out = Loaded::default();
     match yaml::parse(text) {
-        Ok(docs) => out.merge(docs.iter().map(|d| decode_document(file, d))),
-        Err(_) => parse_chunks(file, text, &mut out),
+        Ok(mut docs) => {
+            if first_line > 1 {
+                docs.iter_mut().for_each(|doc| shift(doc, first_line - 1));
+            }
+            out.merge(docs.iter().map(|d| decode_document(file, d)));
+        }
+        Err(_) => parse_chunks(file, text, first_line, &mut out),
     }
-    out.diagnostics.sort_by_key(|d| (d.line, d.column));
     out
 }
 
 /// After a syntax error: parses each `---`-separated document on its own,
 /// so one malformed document does not hide the others.
-fn parse_chunks(file: &str, text: &str, out: &mut Loaded) {
-    for (first_line, chunk) in chunks(text) {
-        match yaml::parse(&chunk) {
+fn parse_chunks(file: &str, text: &str, first_line: usize, out: &mut Loaded) {
+    for (line, chunk) in chunks(text) {
+        let line = first_line + line - 1;
+        match yaml::parse(chunk) {
             Ok(mut docs) => {
-                docs.iter_mut().for_each(|doc| shift(doc, first_line - 1));
+                docs.iter_mut().for_each(|doc| shift(doc, line - 1));
                 out.merge(docs.iter().map(|d| decode_document(file, d)));
             }
-            Err(e) => out.diagnostics.push(syntax_error(file, &e, first_line - 1)),
+            Err(e) => out.diagnostics.push(syntax_error(file, &e, line - 1)),
         }
     }
 }
 
 /// The text split before every document marker line, with the 1-based line
 /// each piece starts on.
-fn chunks(text: &str) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = vec![(1, String::new())];
+fn chunks(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line, mut at) = (0, 1, 0);
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        let marker = line
-            .strip_prefix("---")
-            .is_some_and(|rest| rest.trim().is_empty() || rest.starts_with([' ', '\t']));
-        if marker && i > 0 {
-            out.push((i + 1, String::new()));
+        if i > 0 && is_marker(line) {
+            out.push((start_line, &text[start..at]));
+            (start, start_line) = (at, i + 1);
         }
-        if let Some((_, chunk)) = out.last_mut() {
-            chunk.push_str(line);
+        at += line.len();
+    }
+    out.push((start_line, &text[start..]));
+    out
+}
+
+/// `---` alone or followed by a blank: a document start. YAML forbids such
+/// a line inside any scalar, so a text can always be cut before one.
+fn is_marker(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.trim().is_empty() || rest.starts_with([' ', '\t']))
+}
+
+/// `text` cut into runs of whole documents of about `target` bytes, each
+/// with its first line. Texts with directives (`%YAML`, `%TAG`: they apply
+/// to the document after them) stay whole.
+fn pieces(text: &str, target: usize) -> Vec<(usize, &str)> {
+    let directives = text.starts_with('%') || text.contains("\n%");
+    if text.len() < PARALLEL_MIN || directives {
+        return vec![(1, text)];
+    }
+    let mut out: Vec<(usize, &str)> = Vec::new();
+    let (mut start, mut start_line) = (0, 1);
+    for (line, chunk) in chunks(text) {
+        let at = chunk.as_ptr() as usize - text.as_ptr() as usize;
+        if at - start >= target {
+            out.push((start_line, &text[start..at]));
+            (start, start_line) = (at, line);
         }
     }
+    out.push((start_line, &text[start..]));
     out
 }
 
@@ -92,18 +157,64 @@ fn syntax_error(file: &str, e: &YamlError, lines: usize) -> Diagnostic {
 /// diagnostic at line 0. The same object (kind + namespace/name) loaded
 /// twice is an error on the later one; the first is kept.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Loaded {
-    let mut parts = Vec::new();
+    let mut inputs = Vec::new();
     for path in paths {
-        load_path(path.as_ref(), &mut parts);
+        load_path(path.as_ref(), &mut inputs);
+    }
+    // Every text cut into pieces, all pieces parsed in parallel, then put
+    // back together file by file, in order.
+    let total = inputs.iter().map(Input::len).sum();
+    let target = piece_target(total);
+    let mut work = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        if let Input::Text(name, text) = input {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let mine = pieces(text, target).into_iter();
+            work.extend(mine.map(|(line, p)| (i, name.as_str(), line, p)));
+        }
+    }
+    let parsed = parallel::map(&work, |&(_, name, line, piece)| {
+        parse_piece(name, piece, line)
+    });
+    let owners: Vec<usize> = work.iter().map(|p| p.0).collect();
+    drop(work);
+    let mut parsed = owners.into_iter().zip(parsed).peekable();
+    let mut parts = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.into_iter().enumerate() {
+        match input {
+            Input::Loaded(l) => parts.push(l),
+            Input::Text(..) => {
+                let mut mine = Vec::new();
+                while let Some((_, l)) = parsed.next_if(|(at, _)| *at == i) {
+                    mine.push(l);
+                }
+                parts.push(file_loaded(mine));
+            }
+        }
     }
     let mut out = Loaded::default();
     out.merge(parts);
     out
 }
 
-fn load_path(path: &Path, parts: &mut Vec<Loaded>) {
+/// A path's contribution before parsing: a text, or what went wrong.
+enum Input {
+    Text(String, String),
+    Loaded(Loaded),
+}
+
+impl Input {
+    fn len(&self) -> usize {
+        match self {
+            Input::Text(_, text) => text.len(),
+            Input::Loaded(_) => 0,
+        }
+    }
+}
+
+fn load_path(path: &Path, inputs: &mut Vec<Input>) {
     if path == Path::new("-") {
-        return parts.push(load_reader("<stdin>", std::io::stdin().lock()));
+        return inputs.push(read_input("<stdin>", std::io::stdin().lock()));
     }
     match fs::metadata(path) {
         Ok(m) if m.is_dir() => {
@@ -111,42 +222,51 @@ fn load_path(path: &Path, parts: &mut Vec<Loaded>) {
             let mut problems = Loaded::default();
             walk(path, &mut files, &mut problems);
             files.sort();
-            parts.push(problems);
-            parts.extend(files.iter().map(|f| load_file(f)));
+            inputs.push(Input::Loaded(problems));
+            inputs.extend(files.iter().map(|f| read_file(f)));
         }
-        Ok(_) => parts.push(load_file(path)),
-        Err(e) => parts.push(error_only(io_error(path, &e))),
+        Ok(_) => inputs.push(read_file(path)),
+        Err(e) => inputs.push(Input::Loaded(error_only(io_error(path, &e)))),
     }
 }
 
 /// Reads and decodes everything from `reader`, reported as file `name`.
-pub(crate) fn load_reader(name: &str, mut reader: impl Read) -> Loaded {
+#[cfg(test)]
+pub(crate) fn load_reader(name: &str, reader: impl Read) -> Loaded {
+    match read_input(name, reader) {
+        Input::Text(name, text) => parse_str(&name, &text),
+        Input::Loaded(l) => l,
+    }
+}
+
+/// Reads all of `reader` as UTF-8 text, reported as file `name`.
+fn read_input(name: &str, mut reader: impl Read) -> Input {
     let mut bytes = Vec::new();
     if let Err(e) = reader.read_to_end(&mut bytes) {
-        return error_only(io_error(Path::new(name), &e));
+        return Input::Loaded(error_only(io_error(Path::new(name), &e)));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => parse_str(name, &text),
+        Ok(text) => Input::Text(name.to_string(), text),
         Err(e) => {
             let message = format!(
                 "not UTF-8 text (invalid byte at offset {})",
                 e.utf8_error().valid_up_to()
             );
-            error_only(Diagnostic::new(
+            Input::Loaded(error_only(Diagnostic::new(
                 Severity::Error,
                 name,
                 Pos::default(),
                 "",
                 message,
-            ))
+            )))
         }
     }
 }
 
-fn load_file(path: &Path) -> Loaded {
+fn read_file(path: &Path) -> Input {
     match fs::File::open(path) {
-        Ok(f) => load_reader(&path.display().to_string(), f),
-        Err(e) => error_only(io_error(path, &e)),
+        Ok(f) => read_input(&path.display().to_string(), f),
+        Err(e) => Input::Loaded(error_only(io_error(path, &e))),
     }
 }
 

@@ -152,3 +152,88 @@ proptest::proptest! {
         }
     }
 }
+
+/// A text big enough to be read in pieces: valid documents, one with a
+/// syntax error, duplicates far apart, warnings, a document that is not a
+/// mapping, comments that look like markers.
+fn big_text() -> String {
+    let mut text = String::new();
+    for i in 0..800 {
+        text.push_str("---\n");
+        match i {
+            311 => text.push_str("kind: [unclosed\n"),
+            500 => text.push_str("- not a mapping\n"),
+            _ => {
+                let name = if i == 700 { 3 } else { i };
+                text.push_str(&policy(&format!("p-{name}"), "10.0.0.0/8"));
+                text.push_str(&format!("  # --- a comment {i}\n"));
+                if i % 97 == 0 {
+                    text.push_str("  unknownField: yes\n");
+                }
+            }
+        }
+    }
+    text
+}
+
+/// Reading in pieces on threads gives exactly what reading the text whole
+/// gives: the same objects, diagnostics and positions.
+#[test]
+fn pieces_read_in_parallel_equal_the_whole_text_read_at_once() {
+    let text = big_text();
+    assert!(text.len() > 2 * PARALLEL_MIN);
+    let cut = pieces(&text, PARALLEL_MIN / 4);
+    assert!(cut.len() > 4, "{} pieces", cut.len());
+    // The pieces tile the text, each starting at a marker on its line.
+    assert_eq!(cut.iter().map(|(_, p)| *p).collect::<String>(), text);
+    for (line, piece) in &cut {
+        assert!(piece.starts_with("---\n"));
+        let at = piece.as_ptr() as usize - text.as_ptr() as usize;
+        assert_eq!(text[..at].matches('\n').count() + 1, *line);
+    }
+    let whole = file_loaded(vec![parse_piece("big.yaml", &text, 1)]);
+    let parallel = file_loaded(parallel::map(&cut, |&(line, p)| {
+        parse_piece("big.yaml", p, line)
+    }));
+    assert_eq!(format!("{parallel:?}"), format!("{whole:?}"));
+    assert_eq!(
+        format!("{:?}", parse_str("big.yaml", &text)),
+        format!("{whole:?}")
+    );
+    // And the interesting findings are there, at the right lines.
+    let errors: Vec<String> = whole
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert_eq!(whole.objects.len(), 797);
+}
+
+/// Directives belong to the document after them: such texts stay whole.
+#[test]
+fn texts_with_directives_are_not_cut() {
+    let text = format!("%YAML 1.2\n{}", big_text());
+    assert_eq!(pieces(&text, 1).len(), 1);
+}
+
+/// Many files: read in parallel, merged in path order as one at a time.
+#[test]
+fn many_files_load_as_if_read_one_after_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = big_text();
+    let docs: Vec<&str> = text.split_inclusive("---\n").collect();
+    let mut one_by_one = Loaded::default();
+    for (i, part) in docs.chunks(40).enumerate() {
+        let name = dir.path().join(format!("f{i:03}.yaml"));
+        fs::write(&name, part.concat()).unwrap();
+        one_by_one.merge([parse_str(&name.display().to_string(), &part.concat())]);
+    }
+    let all = load_paths(&[dir.path()]);
+    assert_eq!(format!("{all:?}"), format!("{one_by_one:?}"));
+    assert!(all
+        .diagnostics
+        .iter()
+        .any(|d| d.message.starts_with("duplicate")));
+}
