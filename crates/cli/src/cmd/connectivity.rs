@@ -58,7 +58,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     match a.output {
         // JSON and CSV stream from the lazy iterator: constant memory at any scale.
-        Format::Json => stream_json(&classes, ROWS_PER_CHUNK, &mut out)?,
+        Format::Json => stream_json(&classes, stats.connections(), ROWS_PER_CHUNK, &mut out)?,
         Format::Csv => {
             out.write_all(fmt::CSV_HEADER.as_bytes())?;
             for c in classes.connections() {
@@ -92,6 +92,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 /// connection per line, written as they are produced.
 fn stream_json(
     classes: &ClassConnectivity,
+    rows: u64,
     rows_per_chunk: u64,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -102,7 +103,7 @@ fn stream_json(
     let sources = classes.sources();
     // Every row starts with ",\n    "; the very first one must not have the comma.
     let mut first = true;
-    let per_source = classes.stats().connections() / (sources.len() as u64).max(1);
+    let per_source = rows / (sources.len() as u64).max(1);
     parallel::ordered(
         sources.len(),
         parallel::chunk_len(per_source, rows_per_chunk),
@@ -254,7 +255,8 @@ spec:
         let classes = ClassConnectivity::new(&cluster);
         for rows_per_chunk in [1, 2, 5, 4096] {
             let mut out = Vec::new();
-            super::stream_json(&classes, rows_per_chunk, &mut out).unwrap();
+            let rows = want.connections.len() as u64;
+            super::stream_json(&classes, rows, rows_per_chunk, &mut out).unwrap();
             let got: Connectivity = serde_json::from_slice(&out).unwrap();
             assert_eq!(got, want, "chunks of {rows_per_chunk}");
             // Each connection on a line of its own, in serde's compact form.
