@@ -8,7 +8,7 @@ use crate::{Allow, Connection};
 
 /// One end of a connection, by reference: an endpoint's number (its index
 /// in [`ClassConnectivity::endpoints`]) or an external CIDR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum End<'a> {
     Endpoint(usize),
     Cidr(&'a str),

@@ -44,6 +44,7 @@ pub mod diff;
 mod engine;
 mod expand;
 mod external;
+mod group;
 mod hash;
 mod meet;
 mod output;
@@ -57,6 +58,7 @@ mod views;
 
 pub use engine::ClassConnectivity;
 pub use expand::{Connections, End, Sources};
+pub use group::Group;
 pub use output::{Allow, Connection, Connectivity, Endpoint};
 pub use stats::Stats;
 

@@ -104,9 +104,35 @@ fn check_cluster(c: &Cluster) -> Result<(), TestCaseError> {
     support::check_shape(c, &result)?;
     let stats = ClassConnectivity::new(c).stats();
     prop_assert_eq!(stats.connections(), result.connections.len() as u64);
+    check_groups(c, &result)?;
     let idx = Index::new(&result);
     check_pairs(c, &idx)?;
     check_external(c, &idx, &external_samples(c))
+}
+
+/// The grouped form expands to exactly the listed connections: every
+/// (source, destination) of a group but an endpoint to itself, each pair
+/// in one group only.
+fn check_groups(c: &Cluster, result: &palisade_analyze::Connectivity) -> Result<(), TestCaseError> {
+    let cc = ClassConnectivity::new(c);
+    let mut expanded = Vec::new();
+    for g in cc.grouped() {
+        prop_assert!(!g.from.is_empty() && !g.to.is_empty() && g.allow_set != 0);
+        for &from in &g.from {
+            for &to in &g.to {
+                if from != to {
+                    let allow = cc.allow_sets()[g.allow_set].clone();
+                    expanded.push((cc.name(from).to_string(), cc.name(to).to_string(), allow));
+                }
+            }
+        }
+    }
+    expanded.sort();
+    let listed: Vec<_> = (result.connections.iter())
+        .map(|x| (x.from.clone(), x.to.clone(), x.allow.clone()))
+        .collect();
+    prop_assert_eq!(expanded, listed);
+    Ok(())
 }
 
 /// More than 64 rules in one namespace (bitsets of several words).

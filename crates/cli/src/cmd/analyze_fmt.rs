@@ -1,10 +1,11 @@
 //! Output formats of the analyzer: compact text for people; CSV, Markdown
 //! and DOT for tools and pictures (JSON is the serde form of the result).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
-use palisade_analyze::{Allow, Connection, Connectivity};
+use palisade_analyze::{Allow, ClassConnectivity, Connection, Connectivity, End};
 
 /// `All`, or `TCP 80,8000-9000; UDP 53` (`TCP *` for every TCP port).
 pub fn allow_text(allow: &[Allow]) -> String {
@@ -36,33 +37,57 @@ fn ports_text(ports: &[[u16; 2]], sep: &str) -> String {
     r.join(sep)
 }
 
-/// Names, with every complete namespace folded into `ns/*`.
-fn fold(names: &BTreeSet<String>, by_ns: &BTreeMap<String, BTreeSet<String>>) -> String {
-    let mut out = Vec::new();
-    let mut done = BTreeSet::new();
-    for name in names {
-        // Addresses (CIDRs) contain '/' too: only endpoint names fold.
-        let Some((ns, all)) = name
-            .split_once('/')
-            .and_then(|(ns, _)| by_ns.get_key_value(ns))
-            .filter(|(_, all)| all.contains(name))
-        else {
-            out.push(name.clone());
-            continue;
-        };
-        if all.len() > 1 && all.is_subset(names) {
-            if done.insert(ns.to_string()) {
-                out.push(format!("{ns}/*"));
-            }
-        } else {
-            out.push(name.clone());
+/// Endpoint names and namespace sizes, for folding whole namespaces.
+struct Namespaces<'a> {
+    /// Endpoint name -> its namespace.
+    of: HashMap<&'a str, &'a str>,
+    size: HashMap<&'a str, usize>,
+}
+
+impl<'a> Namespaces<'a> {
+    fn new(endpoints: &'a [palisade_analyze::Endpoint]) -> Self {
+        let mut size: HashMap<&str, usize> = HashMap::new();
+        for e in endpoints {
+            *size.entry(e.namespace.as_str()).or_default() += 1;
         }
+        let of = (endpoints.iter())
+            .map(|e| (e.name.as_str(), e.namespace.as_str()))
+            .collect();
+        Namespaces { of, size }
     }
-    out.join(", ")
+
+    /// Sorted, distinct names, with every complete namespace (of more than
+    /// one endpoint) folded into `ns/*`.
+    fn fold(&self, names: &[&str]) -> String {
+        // Addresses (CIDRs) contain '/' too: only endpoint names fold.
+        let mut present: HashMap<&str, usize> = HashMap::new();
+        for name in names {
+            if let Some(ns) = self.of.get(name) {
+                *present.entry(ns).or_default() += 1;
+            }
+        }
+        let whole = |ns: &str| self.size[ns] > 1 && present[ns] == self.size[ns];
+        let mut out: Vec<Cow<'_, str>> = Vec::new();
+        let mut done = HashSet::new();
+        for name in names {
+            match self.of.get(name) {
+                Some(ns) if whole(ns) => {
+                    if done.insert(*ns) {
+                        out.push(format!("{ns}/*").into());
+                    }
+                }
+                _ => out.push(Cow::Borrowed(name)),
+            }
+        }
+        out.join(", ")
+    }
 }
 
 /// Addresses in a CIDR string, or None for an endpoint name.
 fn cidr_size(s: &str) -> Option<(bool, u128)> {
+    if !s.starts_with(|c: char| c.is_ascii_hexdigit() || c == ':') {
+        return None; // endpoint names start with their namespace, a letter
+    }
     let net: ipnet::IpNet = s.parse().ok()?;
     let bits = if net.addr().is_ipv4() { 32 } else { 128 };
     let host_bits = bits - u32::from(net.prefix_len());
@@ -77,18 +102,19 @@ fn cidr_size(s: &str) -> Option<(bool, u128)> {
 }
 
 /// Replaces a set of CIDRs that covers every address outside the endpoints
-/// (of one family) with one readable word, e.g. `0.0.0.0/0 (outside endpoints)`.
-fn fold_external(names: &BTreeSet<String>, endpoint_ips: (u128, u128)) -> BTreeSet<String> {
+/// (of one family) with one readable word, e.g. `0.0.0.0/0 (outside
+/// endpoints)`. `names` are sorted and distinct, and so is the result.
+fn fold_external<'a>(names: &[&'a str], endpoint_ips: (u128, u128)) -> Vec<&'a str> {
     // Sizes are counted as (addresses - 1) so that ::/0 fits in a u128.
     let mut covered = [0u128; 2];
     let mut count = [0u128; 2];
-    for (v4, size_minus_1) in names.iter().filter_map(|n| cidr_size(n)) {
+    let sizes: Vec<Option<(bool, u128)>> = names.iter().map(|n| cidr_size(n)).collect();
+    for (v4, size_minus_1) in sizes.iter().flatten() {
         let f = usize::from(!v4);
-        covered[f] = covered[f].wrapping_add(size_minus_1);
+        covered[f] = covered[f].wrapping_add(*size_minus_1);
         count[f] += 1;
     }
     let whole = [(1u128 << 32) - 1, u128::MAX];
-    let mut out = BTreeSet::new();
     let full: Vec<bool> = (0..2)
         .map(|f| {
             let n_ips = [endpoint_ips.0, endpoint_ips.1][f];
@@ -96,65 +122,60 @@ fn fold_external(names: &BTreeSet<String>, endpoint_ips: (u128, u128)) -> BTreeS
                 && covered[f].wrapping_add(count[f]).wrapping_sub(1) == whole[f].wrapping_sub(n_ips)
         })
         .collect();
-    for n in names {
-        match cidr_size(n) {
-            Some((v4, _)) if full[usize::from(!v4)] => {}
-            _ => {
-                out.insert(n.clone());
-            }
-        }
-    }
+    let mut out: Vec<&str> = (names.iter().zip(&sizes))
+        .filter(|(_, size)| !matches!(size, Some((v4, _)) if full[usize::from(!v4)]))
+        .map(|(n, _)| *n)
+        .collect();
     if full[0] {
-        out.insert("0.0.0.0/0 (outside endpoints)".into());
+        out.push("0.0.0.0/0 (outside endpoints)");
     }
     if full[1] {
-        out.insert("::/0 (outside endpoints)".into());
+        out.push("::/0 (outside endpoints)");
     }
+    out.sort_unstable();
     out
 }
 
-/// Groups connections for people: one line per (sources, destinations, allow).
-pub fn text(c: &Connectivity) -> String {
-    let ips: BTreeSet<&str> = c
-        .endpoints
+/// The sorted, distinct names of some connection ends.
+fn names<'a>(cc: &'a ClassConnectivity, ends: &[End<'a>]) -> Vec<&'a str> {
+    let mut v: Vec<&str> = ends.iter().map(|e| cc.name(*e)).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Groups connections for people: one line per (sources, destinations,
+/// allow), from the analyzer's class-level groups, so it costs classes, not
+/// pairs. A line's sources may include its destinations: a pod may always
+/// reach itself.
+pub fn text(cc: &ClassConnectivity) -> String {
+    let endpoints = cc.endpoints();
+    let ips: BTreeSet<&str> = endpoints
         .iter()
         .flat_map(|e| e.ips.iter().map(String::as_str))
         .collect();
     let v4 = ips.iter().filter(|ip| ip.contains('.')).count() as u128;
     let endpoint_ips = (v4, ips.len() as u128 - v4);
-    let mut by_ns: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for e in &c.endpoints {
-        by_ns
-            .entry(e.namespace.clone())
-            .or_default()
-            .insert(e.name.clone());
-    }
-    let mut tos: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for conn in &c.connections {
-        tos.entry((conn.from.clone(), allow_text(&conn.allow)))
-            .or_default()
-            .insert(conn.to.clone());
-    }
-    let mut froms: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for ((from, allow), to) in tos {
-        froms
-            .entry((fold(&fold_external(&to, endpoint_ips), &by_ns), allow))
-            .or_default()
-            .insert(from);
+    let namespaces = Namespaces::new(endpoints);
+    let groups = cc.grouped();
+    let mut lines: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+    for g in &groups {
+        let to = namespaces.fold(&fold_external(&names(cc, &g.to), endpoint_ips));
+        let allow = allow_text(&cc.allow_sets()[g.allow_set]);
+        let from = lines.entry((to, allow)).or_default();
+        from.extend(g.from.iter().map(|e| cc.name(*e)));
     }
     let mut out = String::new();
-    for ((to, allow), from) in &froms {
-        writeln!(
-            out,
-            "{} => {to} : {allow}",
-            fold(&fold_external(from, endpoint_ips), &by_ns)
-        )
-        .unwrap();
+    for ((to, allow), from) in &mut lines {
+        from.sort_unstable();
+        from.dedup();
+        let from = namespaces.fold(&fold_external(from, endpoint_ips));
+        writeln!(out, "{from} => {to} : {allow}").unwrap();
     }
-    for n in &c.notes {
+    for n in cc.notes() {
         writeln!(out, "note: {n}").unwrap();
     }
-    if c.connections.is_empty() {
+    if groups.is_empty() {
         out.push_str("no connection is allowed\n");
     }
     out

@@ -65,14 +65,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 out.write_all(fmt::csv_rows(&c).as_bytes())?;
             }
         }
-        Format::Text | Format::Md | Format::Dot => {
+        // Text is grouped on classes: its size follows the classes too.
+        Format::Text => out.write_all(fmt::text(&classes).as_bytes())?,
+        Format::Md | Format::Dot => {
             let c = Connectivity {
                 endpoints: classes.endpoints().to_vec(),
                 connections: classes.connections().collect(),
                 notes: classes.notes().to_vec(),
             };
             let text = match a.output {
-                Format::Text => fmt::text(&c),
                 Format::Md => fmt::markdown(&c),
                 _ => fmt::dot(&c),
             };
@@ -226,6 +227,22 @@ metadata: {name: c, namespace: team-a, labels: {app: c}}
 spec: {containers: [{name: c}]}
 status: {podIP: 10.0.0.3}
 ---
+apiVersion: v1
+kind: Pod
+metadata: {name: d, namespace: team-a, labels: {app: b}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.0.4}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-b}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: e, namespace: team-b, labels: {app: e}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.1.1}
+---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: p, namespace: team-a}
@@ -237,6 +254,15 @@ spec:
   egress:
   - to: [{ipBlock: {cidr: 172.16.0.0/12}}]
 "#;
+
+    /// People's text: same-class pods share a line, whole namespaces fold
+    /// to `ns/*`, the space outside endpoints gets one word per family.
+    #[test]
+    fn text_groups_sources_and_destinations() {
+        let loaded = palisade_manifest::parse_str("t.yaml", CLUSTER);
+        let classes = ClassConnectivity::new(&loaded.to_cluster());
+        insta::assert_snapshot!(super::fmt::text(&classes));
+    }
 
     /// The streamed JSON, in any chunking, is the analyzer's answer.
     #[test]
