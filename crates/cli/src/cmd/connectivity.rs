@@ -25,7 +25,10 @@ use crate::progress::Progress;
 pub struct Args {
     #[command(flatten)]
     input: Input,
-    /// Output: text (grouped for people), json (exact), csv, md, dot (Graphviz).
+    /// Output: text (grouped for people: `sources => destinations : ports`;
+    /// pods no policy tells apart share a line and appear among their own
+    /// destinations), json (exact, one connection per line), csv, md, dot
+    /// (Graphviz).
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     output: Format,
 }
