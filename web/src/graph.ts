@@ -9,7 +9,9 @@ import { endName, type EdgeView, type FlowRecord, type GraphView } from "./types
 /// The node standing for every address outside the cluster's pods.
 const OUTSIDE = "outside";
 
-const COL_W = 300, ROW_H = 46, NODE_W = 170, NODE_H = 30, TOP = 44, LEFT = 16;
+const COL_W = 360, ROW_H = 64, NODE_W = 170, NODE_H = 30, TOP = 44, LEFT = 16;
+/// Room left of each column for arcs between pods of the same namespace.
+const GUTTER = 110;
 const MAX_EXTERNAL = 24;
 
 export interface GraphHandlers {
@@ -56,7 +58,7 @@ export function drawGraph(root: SVGSVGElement, g: GraphView, o: DrawOptions, h: 
   for (const [name, nodes] of columns) {
     const x = LEFT + col * COL_W;
     root.append(svg("text", { x, y: 20, class: "ns-title" }, name));
-    nodes.forEach((n, i) => { n.x = x; n.y = TOP + i * ROW_H; at.set(n.id, n); });
+    nodes.forEach((n, i) => { n.x = x + GUTTER; n.y = TOP + i * ROW_H; at.set(n.id, n); });
     rows = Math.max(rows, nodes.length);
     col++;
   }
@@ -71,7 +73,9 @@ export function drawGraph(root: SVGSVGElement, g: GraphView, o: DrawOptions, h: 
     if (!a || !b) continue;
     const first = e.allow[0];
     const port = first && first.ports.length ? String(first.ports[0][0]) : "80";
-    const path = arrow(a, b, "allowed", e.text, label ? e.text.replace(/ \(.*$/, "") : "");
+    // Ports of edges to the outside are in their tooltip only (CIDR lists are long).
+    const shown = label && a.pod && b.pod ? e.text : "";
+    const path = arrow(a, b, "allowed", e.text, shown, 1);
     // Explaining an edge to the outside uses the first address of its first CIDR.
     const [from, to] = [e.from, e.to].map((id) => (id === OUTSIDE ? e.sample ?? id : id));
     path.addEventListener("click", () => h.onEdge(from, to, port, first?.protocol ?? "TCP"));
@@ -82,7 +86,7 @@ export function drawGraph(root: SVGSVGElement, g: GraphView, o: DrawOptions, h: 
     if (!a || !b) continue;
     const text = `denied ×${d.count}: ${d.last.protocol} ${d.last.dst.port ?? ""} by ${d.last.policies.join(", ")}`;
     const cls = o.fresh.has(`${d.from}>${d.to}`) ? "denied flash" : "denied";
-    const path = arrow(a, b, cls, text, `✕ ${d.count}`);
+    const path = arrow(a, b, cls, text, `✕ ${d.count}`, 2.2);
     path.setAttribute("data-from", d.from);
     path.setAttribute("data-to", d.to);
     path.addEventListener("click", () =>
@@ -129,26 +133,36 @@ function node(n: Placed, selected: boolean, h: GraphHandlers): SVGElement {
 }
 
 /// A curved arrow from `a` to `b`: out of the side facing `b`; nodes in the
-/// same column get an arc bulging right (a->b and b->a on opposite sides).
-function arrow(a: Placed, b: Placed, cls: string, title: string, text: string): SVGElement {
-  const same = a.x === b.x;
-  const x1 = a.x + (same || b.x > a.x ? NODE_W : 0), y1 = a.y + NODE_H / 2;
-  const x2 = b.x + (same || b.x > a.x ? (same ? NODE_W : 0) : NODE_W), y2 = b.y + NODE_H / 2;
+/// same column get an arc bulging left, downward arcs wider than upward ones
+/// so that a->b and b->a do not overlap.
+function arrow(a: Placed, b: Placed, cls: string, title: string, text: string, spread: number): SVGElement {
+  const same = a.x === b.x, right = b.x > a.x;
+  const x1 = same ? a.x : a.x + (right ? NODE_W : 0), y1 = a.y + NODE_H / 2;
+  const x2 = same ? b.x : b.x + (right ? 0 : NODE_W), y2 = b.y + NODE_H / 2;
   const dx = x2 - x1, dy = y2 - y1, len = Math.hypot(dx, dy) || 1;
-  const bend = same ? Math.max(30, len * 0.35) : len * 0.12;
-  const sign = same ? (y2 > y1 ? 1 : 0.55) : 1;
-  const cx = (x1 + x2) / 2 + (same ? bend * sign : (-dy / len) * bend);
-  const cy = (y1 + y2) / 2 + (same ? 0 : (dx / len) * bend);
+  let cx: number, cy: number;
+  if (same) {
+    cx = x1 - Math.min(GUTTER, 20 + Math.abs(dy) * 0.2) * (dy > 0 ? 1.5 : 1) * spread;
+    cy = (y1 + y2) / 2;
+  } else {
+    const bend = len * 0.08 * spread;
+    cx = (x1 + x2) / 2 - (dy / len) * bend;
+    cy = (y1 + y2) / 2 + (dx / len) * bend;
+  }
   const g = svg("g", { class: `edge ${cls}` },
     svg("title", {}, `${a.id} → ${b.id}: ${title}`),
     svg("path", { d: `M${x1},${y1} Q${cx},${cy} ${x2},${y2}`, "marker-end": `url(#${cls.startsWith("denied") ? "red" : "grey"})` }));
-  if (text) g.append(svg("text", { x: (x1 + 2 * cx + x2) / 4, y: (y1 + 2 * cy + y2) / 4 - 3, class: "edge-label" }, text));
+  const mx = (x1 + 2 * cx + x2) / 4, my = (y1 + 2 * cy + y2) / 4;
+  const attrs = same
+    ? { x: mx + 6, y: my + (dy > 0 ? -2 : 12), "text-anchor": "start", class: "edge-label" }
+    : { x: mx, y: my - 4, "text-anchor": "middle", class: "edge-label" };
+  if (text) g.append(svg("text", attrs, text));
   return g;
 }
 
 function defs(): SVGElement {
   const marker = (id: string) => svg("marker", {
-    id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse",
+    id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto",
   }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: `arrow-${id}` }));
   return svg("defs", {}, marker("grey"), marker("red"));
 }
