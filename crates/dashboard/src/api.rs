@@ -156,30 +156,19 @@ pub struct ExternalView {
     pub text: String,
 }
 
-/// The connectivity graph of `c`: at most [`MAX_EDGES`] endpoint edges,
-/// and every endpoint's connections with the outside, grouped.
+/// The connectivity graph of `c`: at most [`MAX_EDGES`] endpoint edges
+/// (listing stops there; the rest is counted on classes), and every
+/// endpoint's connections with the outside, grouped.
 pub fn graph_view(c: &Cluster, version: u64) -> GraphView {
     let cc = ClassConnectivity::new(c);
-    let nodes = cc
-        .endpoints()
-        .iter()
-        .map(|e| NodeView {
-            id: e.name.clone(),
-            namespace: e.namespace.clone(),
-            name: e.name.split_once('/').map_or(&*e.name, |(_, n)| n).into(),
-            kind: e.kind.clone(),
-        })
-        .collect::<Vec<_>>();
+    let nodes: Vec<NodeView> = cc.endpoints().iter().map(node_view).collect();
     let is_node = |s: &str| nodes.binary_search_by(|n| n.id.as_str().cmp(s)).is_ok();
-    let (mut edges, mut omitted) = (Vec::new(), 0);
-    let mut external: BTreeMap<(String, Direction, Vec<Allow>), Vec<String>> = BTreeMap::new();
+    let mut edges = Vec::new();
     for conn in cc.connections() {
-        let (from_node, to_node) = (is_node(&conn.from), is_node(&conn.to));
-        if from_node && to_node {
-            if edges.len() == MAX_EDGES {
-                omitted += 1;
-                continue;
-            }
+        if edges.len() == MAX_EDGES {
+            break;
+        }
+        if is_node(&conn.from) && is_node(&conn.to) {
             let text = allow_text(&conn.allow);
             edges.push(EdgeView {
                 from: conn.from,
@@ -187,34 +176,49 @@ pub fn graph_view(c: &Cluster, version: u64) -> GraphView {
                 allow: conn.allow,
                 text,
             });
-        } else {
-            let (endpoint, direction, cidr) = match from_node {
-                true => (conn.from, Direction::Egress, conn.to),
-                false => (conn.to, Direction::Ingress, conn.from),
-            };
-            external
-                .entry((endpoint, direction, conn.allow))
-                .or_default()
-                .push(cidr);
         }
     }
-    let external = external
-        .into_iter()
-        .map(|((endpoint, direction, allow), cidrs)| ExternalView {
-            text: allow_text(&allow),
-            endpoint,
-            direction,
-            cidrs,
-            allow,
-        })
-        .collect();
+    let listed = edges.len() as u64;
     GraphView {
         version,
+        omitted: (cc.stats().endpoint_connections - listed) as usize,
+        external: external_views(&cc),
         nodes,
         edges,
-        external,
-        omitted,
     }
+}
+
+fn node_view(e: &palisade_analyze::Endpoint) -> NodeView {
+    NodeView {
+        id: e.name.clone(),
+        namespace: e.namespace.clone(),
+        name: e.name.split_once('/').map_or(&*e.name, |(_, n)| n).into(),
+        kind: e.kind.clone(),
+    }
+}
+
+/// Per endpoint and direction, the outside CIDRs grouped by allowed ports,
+/// from the class-level lists (no pair is listed).
+fn external_views(cc: &ClassConnectivity) -> Vec<ExternalView> {
+    let mut groups: BTreeMap<(&str, Direction, &[Allow]), Vec<String>> = BTreeMap::new();
+    for (i, e) in cc.endpoints().iter().enumerate() {
+        let class = cc.class_of(i);
+        let egress = cc.egress_external(class).map(|x| (Direction::Egress, x));
+        let ingress = cc.ingress_external(class).map(|x| (Direction::Ingress, x));
+        for (d, (cidr, allow)) in egress.chain(ingress) {
+            let key = (e.name.as_str(), d, allow);
+            groups.entry(key).or_default().push(cidr.to_string());
+        }
+    }
+    let view =
+        |((endpoint, direction, allow), cidrs): ((&str, Direction, &[Allow]), _)| ExternalView {
+            endpoint: endpoint.to_string(),
+            direction,
+            cidrs,
+            allow: allow.to_vec(),
+            text: allow_text(allow),
+        };
+    groups.into_iter().map(view).collect()
 }
 
 /// `TCP 80, 8080-8090; UDP any`.

@@ -221,3 +221,38 @@ fn the_graph_stops_listing_at_the_cap_and_counts_the_rest() {
         "the outside is always listed, grouped"
     );
 }
+
+/// The outside edges, grouped from the class-level lists, are exactly the
+/// external connections the analyzer lists pair by pair.
+#[test]
+fn external_groups_agree_with_the_listed_connections() {
+    let clusters = [
+        walkthrough(&[]),
+        walkthrough(&[DENY, ALLOW]),
+        palisade_synth::generate(&palisade_synth::Params::new(60, 12)),
+    ];
+    for c in clusters {
+        let g = graph_view(&c, 1);
+        let mut from_groups: Vec<(String, String, Vec<Allow>)> = Vec::new();
+        for e in &g.external {
+            for cidr in &e.cidrs {
+                let (from, to) = match e.direction {
+                    Direction::Egress => (e.endpoint.clone(), cidr.clone()),
+                    Direction::Ingress => (cidr.clone(), e.endpoint.clone()),
+                };
+                from_groups.push((from, to, e.allow.clone()));
+            }
+        }
+        let ids: std::collections::BTreeSet<_> = g.nodes.iter().map(|n| n.id.clone()).collect();
+        let mut listed: Vec<_> = palisade_analyze::connectivity(&c)
+            .connections
+            .into_iter()
+            .filter(|x| !(ids.contains(&x.from) && ids.contains(&x.to)))
+            .map(|x| (x.from, x.to, x.allow))
+            .collect();
+        from_groups.sort();
+        listed.sort();
+        assert!(!listed.is_empty());
+        assert_eq!(from_groups, listed);
+    }
+}
