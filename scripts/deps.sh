@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs what palisade's lab and kernel tests need on a Debian machine:
-# nftables (nft) and iproute2 (ip). Sourced by demo.sh and test.sh.
+# nftables (nft) and iproute2 (ip); with PALISADE_DEPS_BROWSER=1 also
+# chromium. Sourced by demo.sh, test.sh and browser-test.sh.
 need=()
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# The dashboard's browser test (scripts/browser-test.sh) also needs Chromium.
+if [ "${PALISADE_DEPS_BROWSER:-}" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "palisade needs ${need[*]}: install them (sudo apt-get install ${need[*]}) or run as root" >&2

@@ -114,6 +114,17 @@ pub enum Command {
     Ruleset,
     /// Run the classic walkthrough end to end and check every outcome.
     Demo,
+    /// Serve the web dashboard of the lab: namespaces, pods and policies, the
+    /// connectivity graph (who may reach whom, from the analyzer), denied
+    /// flows live (from the lab's flow recorder), and the explanation of any
+    /// connection. Open the printed address in a browser; the page fetches
+    /// nothing from elsewhere. Runs until stopped (Ctrl-C).
+    Dashboard {
+        /// Address to serve on. The default is loopback only: the dashboard
+        /// has no authentication, so think before binding 0.0.0.0.
+        #[arg(long, default_value = "127.0.0.1:9465")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]

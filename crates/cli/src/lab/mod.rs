@@ -8,6 +8,7 @@
 mod apply;
 mod backend;
 mod cli;
+mod dashboard;
 mod demo;
 mod get;
 mod labels;

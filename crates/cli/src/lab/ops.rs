@@ -86,6 +86,7 @@ pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
         Command::Up => up(lab),
         Command::Down => down(lab),
         Command::Demo => demo::run(),
+        Command::Dashboard { listen } => super::dashboard::run(lab, listen),
         Command::Create {
             what: CreateWhat::Ns { name },
         } => create_ns(lab, &name),

@@ -1,0 +1,150 @@
+//! The HTTP face: routing, JSON replies, static files, and the server loop
+//! (hyper 1, HTTP/1.1, one task per connection, like the agent's endpoint).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::{self, ApiError, ExplainQuery};
+use crate::flow::FlowQuery;
+use crate::query::parse_query;
+use crate::state::Dashboard;
+use crate::{assets, sse};
+
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// The page may load only its own files and talk only to this server.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Serves `dashboard` on `listener` until `stop` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    dashboard: Arc<Dashboard>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let Ok((stream, _peer)) = accepted else {
+            continue;
+        };
+        let dashboard = dashboard.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let dashboard = dashboard.clone();
+                async move { Ok::<_, Infallible>(route(dashboard, req).await) }
+            });
+            // A client that goes away mid-response is not our error.
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Answers one request.
+pub async fn route(d: Arc<Dashboard>, req: Request<Incoming>) -> Response<Body> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n".into());
+    }
+    let pairs = parse_query(req.uri().query());
+    match req.uri().path() {
+        "/api/cluster" => json_or(d.cluster_json()),
+        "/api/graph" => {
+            let d2 = d.clone();
+            let graph = tokio::task::spawn_blocking(move || d2.graph_json()).await;
+            json_or(graph.unwrap_or(Err(ApiError::Invalid("graph computation failed".into()))))
+        }
+        "/api/pod" => json_or(d.with_cluster(|c| {
+            let get = |k: &'static str| find(&pairs, k).ok_or(ApiError::Missing(k));
+            api::pod_details(c, get("namespace")?, get("name")?).map(to_json)
+        })),
+        "/api/explain" => json_or(
+            d.with_cluster(|c| api::explain(c, &ExplainQuery::from_pairs(&pairs)).map(to_json)),
+        ),
+        "/flows" => match FlowQuery::from_pairs(&pairs) {
+            Ok(q) => json_or(Ok(to_json(serde_json::json!({
+                "flows": q.select(d.source.flows())
+            })))),
+            Err(e) => text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+        },
+        "/flows/stream" => match FlowQuery::from_pairs(&pairs) {
+            Ok(q) => event_stream(sse::stream(d.source.subscribe(), q)),
+            Err(e) => text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+        },
+        path => match assets::asset(path) {
+            Some((ty, bytes)) => static_file(ty, bytes),
+            None => text(
+                StatusCode::NOT_FOUND,
+                "not found: the dashboard is at /, its API under /api/ and /flows\n".into(),
+            ),
+        },
+    }
+}
+
+fn find<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+pub(crate) fn to_json<T: Serialize>(v: T) -> Bytes {
+    Bytes::from(serde_json::to_vec(&v).expect("API views serialize"))
+}
+
+fn json_or(result: Result<Bytes, ApiError>) -> Response<Body> {
+    match result {
+        Ok(body) => reply(StatusCode::OK, "application/json", Full::new(body).boxed()),
+        Err(e) => {
+            let status = match e {
+                ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+                ApiError::NoPod(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let body = to_json(serde_json::json!({ "error": e.to_string() }));
+            reply(status, "application/json", Full::new(body).boxed())
+        }
+    }
+}
+
+fn text(status: StatusCode, body: String) -> Response<Body> {
+    let body = Full::new(Bytes::from(body)).boxed();
+    reply(status, "text/plain; charset=utf-8", body)
+}
+
+fn static_file(ty: &'static str, bytes: &'static [u8]) -> Response<Body> {
+    let body = Full::new(Bytes::from_static(bytes)).boxed();
+    reply(StatusCode::OK, ty, body)
+}
+
+fn event_stream(body: sse::ChannelBody) -> Response<Body> {
+    reply(StatusCode::OK, "text/event-stream", body.boxed())
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
