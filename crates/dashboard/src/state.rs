@@ -1,6 +1,7 @@
 //! The dashboard's state: its [`Source`], the version of the cluster it
 //! last saw, and the graph computed for that version.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use hyper::body::Bytes;
@@ -27,7 +28,8 @@ impl std::fmt::Debug for Dashboard {
 struct Seen {
     cluster: Option<Arc<Cluster>>,
     version: u64,
-    graph: Option<(u64, Bytes)>,
+    /// Graphs of `version`, per namespace (`None`: the whole cluster).
+    graphs: BTreeMap<Option<String>, Bytes>,
 }
 
 impl Dashboard {
@@ -42,7 +44,7 @@ impl Dashboard {
     /// differ from the previous call's.
     pub fn snapshot(&self) -> Result<(Arc<Cluster>, u64), ApiError> {
         let cluster = self.source.cluster().ok_or(ApiError::NotReady)?;
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self.lock();
         let same = seen
             .cluster
             .as_ref()
@@ -50,6 +52,7 @@ impl Dashboard {
         if !same {
             seen.version += 1;
             seen.cluster = Some(cluster.clone());
+            seen.graphs.clear();
         }
         Ok((cluster, seen.version))
     }
@@ -66,16 +69,24 @@ impl Dashboard {
         Ok(to_json(api::cluster_view(&c, version)))
     }
 
-    /// The graph of the current version, computed once per version.
-    pub fn graph_json(&self) -> Result<Bytes, ApiError> {
+    /// The graph of the current version (of namespace `ns`), computed
+    /// once per version. Two requests may compute it at the same time;
+    /// both get the same answer.
+    pub fn graph_json(&self, ns: Option<&str>) -> Result<Bytes, ApiError> {
         let (c, version) = self.snapshot()?;
-        let cached = |seen: &Seen| seen.graph.clone().filter(|(v, _)| *v == version);
-        if let Some((_, bytes)) = cached(&self.seen.lock().unwrap_or_else(|p| p.into_inner())) {
-            return Ok(bytes);
+        let key = ns.map(str::to_string);
+        if let Some(bytes) = self.lock().graphs.get(&key) {
+            return Ok(bytes.clone());
         }
-        let bytes = to_json(api::graph_view(&c, version));
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.graph = Some((version, bytes.clone()));
+        let bytes = to_json(api::graph_view(&c, version, ns));
+        let mut seen = self.lock();
+        if seen.version == version {
+            seen.graphs.insert(key, bytes.clone());
+        }
         Ok(bytes)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
