@@ -276,16 +276,28 @@ fn a_namespace_graph_is_the_part_of_the_whole_that_touches_it() {
             .filter(|x| touches(&x.from) || touches(&x.to))
             .map(|x| (&x.from, &x.to, &x.allow))
             .collect();
-        let got: Vec<_> = part.edges.iter().map(|e| (&e.from, &e.to, &e.allow)).collect();
+        let got: Vec<_> = part
+            .edges
+            .iter()
+            .map(|e| (&e.from, &e.to, &e.allow))
+            .collect();
         assert!(!got.is_empty());
         assert_eq!(got[..], want[..got.len()], "{ns}");
         assert_eq!(got.len() + part.omitted, want.len(), "{ns}");
         for n in &part.nodes {
             let linked = part.edges.iter().any(|e| e.from == n.id || e.to == n.id);
-            assert!(n.namespace == ns || linked, "{} is neither in {ns} nor linked", n.id);
+            assert!(
+                n.namespace == ns || linked,
+                "{} is neither in {ns} nor linked",
+                n.id
+            );
         }
         assert!(part.external.iter().all(|e| touches(&e.endpoint)));
-        let whole_ext = whole.external.iter().filter(|e| touches(&e.endpoint)).count();
+        let whole_ext = whole
+            .external
+            .iter()
+            .filter(|e| touches(&e.endpoint))
+            .count();
         assert_eq!(part.external.len(), whole_ext);
     }
 }
