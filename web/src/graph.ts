@@ -95,8 +95,9 @@ export function drawGraph(root: SVGSVGElement, g: GraphView, o: DrawOptions, h: 
   for (const d of denied.values()) {
     const a = at.get(d.from), b = at.get(d.to);
     if (!a || !b) continue;
-    const text = `denied ×${d.count}: ${d.last.protocol} ${d.last.dst.port ?? ""} by ${d.last.policies.join(", ")}`;
-    const cls = o.fresh.has(`${d.from}>${d.to}`) ? "denied flash" : "denied";
+    const text = `${d.last.mode === "audit" ? "would be denied (audit)" : "denied"} ×${d.count}: ${d.last.protocol} ${d.last.dst.port ?? ""} by ${d.last.policies.join(", ")}`;
+    const mode = d.last.mode === "audit" ? " audit" : "";
+    const cls = (o.fresh.has(`${d.from}>${d.to}`) ? "denied flash" : "denied") + mode;
     const path = arrow(a, b, cls, text, `✕ ${d.count}`, 2.2);
     path.setAttribute("data-from", d.from);
     path.setAttribute("data-to", d.to);
