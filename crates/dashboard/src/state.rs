@@ -11,6 +11,9 @@ use crate::api::{self, ApiError};
 use crate::http::to_json;
 use crate::Source;
 
+/// Graphs kept per cluster version (whole cluster and namespaces viewed).
+const GRAPHS_KEPT: usize = 8;
+
 /// A [`Source`] and what the dashboard derived from it.
 pub struct Dashboard {
     pub source: Arc<dyn Source>,
@@ -28,7 +31,10 @@ impl std::fmt::Debug for Dashboard {
 struct Seen {
     cluster: Option<Arc<Cluster>>,
     version: u64,
-    /// Graphs of `version`, per namespace (`None`: the whole cluster).
+    /// `/api/cluster` of `version`, once served.
+    cluster_json: Option<Bytes>,
+    /// Graphs of `version`, per namespace (`None`: the whole cluster), at
+    /// most [`GRAPHS_KEPT`].
     graphs: BTreeMap<Option<String>, Bytes>,
 }
 
@@ -53,6 +59,7 @@ impl Dashboard {
             seen.version += 1;
             seen.cluster = Some(cluster.clone());
             seen.graphs.clear();
+            seen.cluster_json = None;
         }
         Ok((cluster, seen.version))
     }
@@ -64,9 +71,18 @@ impl Dashboard {
         f(&self.snapshot()?.0)
     }
 
+    /// `/api/cluster`, computed once per version (the page polls it).
     pub fn cluster_json(&self) -> Result<Bytes, ApiError> {
         let (c, version) = self.snapshot()?;
-        Ok(to_json(api::cluster_view(&c, version)))
+        if let Some(bytes) = self.lock().cluster_json.clone() {
+            return Ok(bytes);
+        }
+        let bytes = to_json(api::cluster_view(&c, version));
+        let mut seen = self.lock();
+        if seen.version == version {
+            seen.cluster_json = Some(bytes.clone());
+        }
+        Ok(bytes)
     }
 
     /// The graph of the current version (of namespace `ns`), computed
@@ -81,6 +97,9 @@ impl Dashboard {
         let bytes = to_json(api::graph_view(&c, version, ns));
         let mut seen = self.lock();
         if seen.version == version {
+            if seen.graphs.len() == GRAPHS_KEPT {
+                seen.graphs.clear();
+            }
             seen.graphs.insert(key, bytes.clone());
         }
         Ok(bytes)
@@ -88,5 +107,48 @@ impl Dashboard {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{broadcast, FlowLog, FlowRecord};
+
+    /// A source whose cluster the test replaces.
+    struct Swappable(Mutex<Arc<Cluster>>, FlowLog);
+
+    impl Source for Swappable {
+        fn cluster(&self) -> Option<Arc<Cluster>> {
+            Some(self.0.lock().unwrap().clone())
+        }
+        fn flows(&self) -> Vec<FlowRecord> {
+            Vec::new()
+        }
+        fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {
+            self.1.subscribe()
+        }
+    }
+
+    #[test]
+    fn the_version_changes_with_the_contents_and_drops_cached_views() {
+        let c = crate::api::tests::walkthrough(&[]);
+        let source = Arc::new(Swappable(Mutex::new(Arc::new(c.clone())), FlowLog::new(1)));
+        let d = Dashboard::new(source.clone());
+        let graph = |d: &Dashboard| -> serde_json::Value {
+            serde_json::from_slice(&d.graph_json(None).unwrap()).unwrap()
+        };
+        assert_eq!(graph(&d)["version"], 1);
+        *source.0.lock().unwrap() = Arc::new(c.clone());
+        assert_eq!(graph(&d)["version"], 1, "a new Arc, the same contents");
+        let mut changed = c;
+        changed.remove_pod(&palisade_model::PodId::new("ns-1", "busybox"));
+        *source.0.lock().unwrap() = Arc::new(changed);
+        let g = graph(&d);
+        assert_eq!(g["version"], 2);
+        assert_eq!(g["nodes"].as_array().unwrap().len(), 1, "recomputed");
+        let cluster: serde_json::Value =
+            serde_json::from_slice(&d.cluster_json().unwrap()).unwrap();
+        assert_eq!(cluster["pods"].as_array().unwrap().len(), 1);
     }
 }
