@@ -30,7 +30,7 @@ echo "== web: npm ci, and web/dist up to date with web/src"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check-dist)
 
 echo "== building palisade"
-cargo build -p palisade --quiet
+cargo build -p palisade --quiet --locked
 export PALISADE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/palisade"
 export PALISADE_TEST_LAB="pw$$"
 trap '"$PALISADE_BIN" lab down --lab "$PALISADE_TEST_LAB" >/dev/null 2>&1 || true' EXIT

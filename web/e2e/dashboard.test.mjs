@@ -149,6 +149,7 @@ test("a record appended to the lab's event log appears live, on the list and the
   };
   fs.appendFileSync(path.join(labDir, "events.jsonl"), `${JSON.stringify(record)}\n`);
   await waitForDeniedFlow(`ns-1/busybox:${APPENDED_PORT}`, 5000);
+  await page.waitForTimeout(3500); // let the arrival flash end, for a clear screenshot
   await page.screenshot({ path: screenshot, fullPage: true });
 });
 
@@ -164,6 +165,7 @@ test("a real denied connection appears, attributed to ns-1/deny-all-by-default",
       .filter({ hasNotText: `:${APPENDED_PORT}` });
     await real.first().waitFor({ timeout: 15000 });
     assert.match(await real.first().textContent(), /ingress of ns-1\/http-echo: ns-1\/deny-all-by-default/);
+    await page.waitForTimeout(3500);
   } catch (e) {
     const log = path.join(labDir, "events.jsonl");
     const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").length : 0;

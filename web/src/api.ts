@@ -10,7 +10,8 @@ async function get<T>(path: string, params: Record<string, string> = {}): Promis
 }
 
 export const fetchCluster = () => get<ClusterView>("/api/cluster");
-export const fetchGraph = () => get<GraphView>("/api/graph");
+export const fetchGraph = (namespace: string) =>
+  get<GraphView>("/api/graph", namespace ? { namespace } : {});
 export const fetchPod = (namespace: string, name: string) =>
   get<PodDetails>("/api/pod", { namespace, name });
 export const fetchExplain = (p: { from: string; to: string; port: string; protocol: string }) =>

@@ -13,13 +13,16 @@ export class Flows {
 
   constructor(private onChange: (fresh: FlowRecord[]) => void, private onStatus: (live: boolean) => void) {}
 
-  /// Opens the stream first, then loads the list, so nothing falls between.
+  /// Loads the list each time the stream (re)connects, so that nothing
+  /// falls between the list and the stream, nor into a disconnection.
   start() {
     const source = new EventSource("/flows/stream");
-    source.addEventListener("open", () => this.onStatus(true));
+    source.addEventListener("open", () => {
+      this.onStatus(true);
+      fetchFlows().then((list) => this.add(list)).catch(() => this.onStatus(false));
+    });
     source.addEventListener("error", () => this.onStatus(false));
     source.addEventListener("flow", (ev) => this.add([JSON.parse((ev as MessageEvent).data)]));
-    fetchFlows().then((list) => this.add(list)).catch(() => this.onStatus(false));
   }
 
   private add(list: FlowRecord[]) {

@@ -13,6 +13,8 @@ const COL_W = 360, ROW_H = 64, NODE_W = 170, NODE_H = 30, TOP = 44, LEFT = 16;
 /// Room left of each column for arcs between pods of the same namespace.
 const GUTTER = 110;
 const MAX_EXTERNAL = 24;
+/// More pods than this are not drawn at once: pick a namespace.
+const MAX_DRAWN = 400;
 
 export interface GraphHandlers {
   onPod(id: string): void;
@@ -32,11 +34,19 @@ export interface DrawOptions {
 export function drawGraph(root: SVGSVGElement, g: GraphView, o: DrawOptions, h: GraphHandlers): string {
   root.replaceChildren(defs());
   const inNs = (id: string) => !o.namespace || id.startsWith(`${o.namespace}/`);
-  const pods = g.nodes.filter((n) => inNs(n.id));
+  // A namespace's pods, and the pods of other namespaces they connect with.
+  const linked = new Set<string>();
+  for (const e of g.edges) if (inNs(e.from) || inNs(e.to)) { linked.add(e.from); linked.add(e.to); }
+  const pods = g.nodes.filter((n) => inNs(n.id) || linked.has(n.id));
+  if (pods.length > MAX_DRAWN) {
+    root.setAttribute("width", "10");
+    root.setAttribute("height", "10");
+    return `${pods.length} pods: pick a namespace above to draw its graph`;
+  }
   const podIds = new Set(pods.map((n) => n.id));
-  const edges = g.edges.filter((e) => podIds.has(e.from) && podIds.has(e.to));
+  const edges = g.edges.filter((e) => inNs(e.from) || inNs(e.to));
   // Every endpoint's traffic with the outside goes to one "outside" node.
-  const external: (EdgeView & { sample?: string })[] = g.external.filter((e) => podIds.has(e.endpoint)).map((e) => ({
+  const external: (EdgeView & { sample?: string })[] = g.external.filter((e) => inNs(e.endpoint)).map((e) => ({
     from: e.direction === "Egress" ? e.endpoint : OUTSIDE,
     to: e.direction === "Egress" ? OUTSIDE : e.endpoint,
     allow: e.allow,
@@ -46,6 +56,7 @@ export function drawGraph(root: SVGSVGElement, g: GraphView, o: DrawOptions, h: 
   const denied = deniedPairs(o.flows, (id) => podIds.has(id));
 
   const columns = new Map<string, Placed[]>();
+  if (o.namespace) columns.set(o.namespace, []); // the chosen namespace first
   for (const n of pods) push(columns, n.namespace, { id: n.id, label: n.name, x: 0, y: 0, pod: true });
   const outside = new Set<string>();
   if (external.length) outside.add(OUTSIDE);
@@ -84,8 +95,9 @@ export function drawGraph(root: SVGSVGElement, g: GraphView, o: DrawOptions, h: 
   for (const d of denied.values()) {
     const a = at.get(d.from), b = at.get(d.to);
     if (!a || !b) continue;
-    const text = `denied ×${d.count}: ${d.last.protocol} ${d.last.dst.port ?? ""} by ${d.last.policies.join(", ")}`;
-    const cls = o.fresh.has(`${d.from}>${d.to}`) ? "denied flash" : "denied";
+    const text = `${d.last.mode === "audit" ? "would be denied (audit)" : "denied"} ×${d.count}: ${d.last.protocol} ${d.last.dst.port ?? ""} by ${d.last.policies.join(", ")}`;
+    const mode = d.last.mode === "audit" ? " audit" : "";
+    const cls = (o.fresh.has(`${d.from}>${d.to}`) ? "denied flash" : "denied") + mode;
     const path = arrow(a, b, cls, text, `✕ ${d.count}`, 2.2);
     path.setAttribute("data-from", d.from);
     path.setAttribute("data-to", d.to);

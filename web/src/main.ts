@@ -14,6 +14,7 @@ const FLASH_MS = 4000;
 const state = {
   cluster: null as ClusterView | null,
   graph: null as GraphView | null,
+  graphNs: "", // the namespace `graph` was fetched for
   namespace: "",
   selected: null as string | null,
   fresh: new Map<string, number>(), // `src>dst` -> until (ms)
@@ -32,7 +33,7 @@ async function poll() {
     const cluster = await fetchCluster();
     if (cluster.version !== state.cluster?.version) {
       state.cluster = cluster;
-      state.graph = await fetchGraph();
+      await loadGraph();
       renderCluster();
       if (state.selected) void showPod(state.selected);
     }
@@ -40,6 +41,12 @@ async function poll() {
     byId("graph-note").textContent = `cannot load the cluster: ${(e as Error).message}`;
   }
   setTimeout(poll, POLL_MS);
+}
+
+async function loadGraph() {
+  const ns = state.namespace;
+  const graph = await fetchGraph(ns);
+  if (ns === state.namespace) { state.graph = graph; state.graphNs = ns; }
 }
 
 function renderCluster() {
@@ -160,7 +167,9 @@ byId<HTMLFormElement>("explain-form").addEventListener("submit", (ev) => {
 
 byId<HTMLSelectElement>("ns-filter").addEventListener("change", (ev) => {
   state.namespace = (ev.target as HTMLSelectElement).value;
-  if (state.cluster) renderCluster();
+  if (!state.cluster) return;
+  renderCluster();
+  loadGraph().then(renderGraph).catch((e) => { byId("graph-note").textContent = (e as Error).message; });
 });
 
 flows.start();

@@ -1,17 +1,15 @@
 //! The JSON views of `/api/...`, computed from a [`Cluster`] snapshot by
 //! the analyzer (graph) and the evaluator (explain). Pure: no I/O.
 
-use std::collections::BTreeMap;
-
-use palisade_analyze::{Allow, ClassConnectivity};
 use palisade_eval::{Connection, Endpoint, PortRef, Verdict};
 use palisade_model::{
     Cluster, ContainerPort, Direction, Labels, NetworkPolicy, Pod, Protocol, Rule,
 };
 use serde::Serialize;
 
-/// Edges listed at most in one graph; the rest is counted, not drawn.
-pub const MAX_EDGES: usize = 5_000;
+mod graph;
+
+pub use graph::{allow_text, graph_view, EdgeView, ExternalView, GraphView, NodeView, MAX_EDGES};
 
 /// `GET /api/cluster`: namespaces, pods and policies.
 #[derive(Debug, Serialize)]
@@ -110,134 +108,6 @@ fn rule_view(r: &Rule) -> RuleView {
         peers: r.peers.iter().map(ToString::to_string).collect(),
         ports: r.ports.iter().map(ToString::to_string).collect(),
     }
-}
-
-/// `GET /api/graph`: who may reach whom, from the analyzer.
-#[derive(Debug, Serialize)]
-pub struct GraphView {
-    pub version: u64,
-    /// Endpoints (pods and workloads) as `namespace/name`, sorted.
-    pub nodes: Vec<NodeView>,
-    /// Allowed connections between endpoints (self pairs omitted: always allowed).
-    pub edges: Vec<EdgeView>,
-    /// Allowed connections between an endpoint and addresses outside every
-    /// endpoint, one entry per endpoint, direction and allowed ports.
-    pub external: Vec<ExternalView>,
-    /// Endpoint connections not listed because of [`MAX_EDGES`].
-    pub omitted: usize,
-}
-
-#[derive(Debug, Serialize)]
-pub struct NodeView {
-    pub id: String,
-    pub namespace: String,
-    pub name: String,
-    pub kind: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EdgeView {
-    pub from: String,
-    pub to: String,
-    pub allow: Vec<Allow>,
-    /// `TCP 80, 8080-8090; UDP any`.
-    pub text: String,
-}
-
-/// An endpoint's allowed connections to (`egress`) or from (`ingress`) the
-/// outside, with the same ports for every CIDR listed.
-#[derive(Debug, Serialize)]
-pub struct ExternalView {
-    pub endpoint: String,
-    pub direction: Direction,
-    /// The analyzer's grouped CIDRs (`0.0.0.0/0` minus pod addresses is many).
-    pub cidrs: Vec<String>,
-    pub allow: Vec<Allow>,
-    pub text: String,
-}
-
-/// The connectivity graph of `c`: at most [`MAX_EDGES`] endpoint edges
-/// (listing stops there; the rest is counted on classes), and every
-/// endpoint's connections with the outside, grouped.
-pub fn graph_view(c: &Cluster, version: u64) -> GraphView {
-    let cc = ClassConnectivity::new(c);
-    let nodes: Vec<NodeView> = cc.endpoints().iter().map(node_view).collect();
-    let is_node = |s: &str| nodes.binary_search_by(|n| n.id.as_str().cmp(s)).is_ok();
-    let mut edges = Vec::new();
-    for conn in cc.connections() {
-        if edges.len() == MAX_EDGES {
-            break;
-        }
-        if is_node(&conn.from) && is_node(&conn.to) {
-            let text = allow_text(&conn.allow);
-            edges.push(EdgeView {
-                from: conn.from,
-                to: conn.to,
-                allow: conn.allow,
-                text,
-            });
-        }
-    }
-    let listed = edges.len() as u64;
-    GraphView {
-        version,
-        omitted: (cc.stats().endpoint_connections - listed) as usize,
-        external: external_views(&cc),
-        nodes,
-        edges,
-    }
-}
-
-fn node_view(e: &palisade_analyze::Endpoint) -> NodeView {
-    NodeView {
-        id: e.name.clone(),
-        namespace: e.namespace.clone(),
-        name: e.name.split_once('/').map_or(&*e.name, |(_, n)| n).into(),
-        kind: e.kind.clone(),
-    }
-}
-
-/// Per endpoint and direction, the outside CIDRs grouped by allowed ports,
-/// from the class-level lists (no pair is listed).
-fn external_views(cc: &ClassConnectivity) -> Vec<ExternalView> {
-    let mut groups: BTreeMap<(&str, Direction, &[Allow]), Vec<String>> = BTreeMap::new();
-    for (i, e) in cc.endpoints().iter().enumerate() {
-        let class = cc.class_of(i);
-        let egress = cc.egress_external(class).map(|x| (Direction::Egress, x));
-        let ingress = cc.ingress_external(class).map(|x| (Direction::Ingress, x));
-        for (d, (cidr, allow)) in egress.chain(ingress) {
-            let key = (e.name.as_str(), d, allow);
-            groups.entry(key).or_default().push(cidr.to_string());
-        }
-    }
-    let view =
-        |((endpoint, direction, allow), cidrs): ((&str, Direction, &[Allow]), _)| ExternalView {
-            endpoint: endpoint.to_string(),
-            direction,
-            cidrs,
-            allow: allow.to_vec(),
-            text: allow_text(allow),
-        };
-    groups.into_iter().map(view).collect()
-}
-
-/// `TCP 80, 8080-8090; UDP any`.
-pub fn allow_text(allow: &[Allow]) -> String {
-    let one = |a: &Allow| {
-        let ports = match a.ports.as_slice() {
-            [] => "any".to_string(),
-            ranges => ranges
-                .iter()
-                .map(|[lo, hi]| match lo == hi {
-                    true => lo.to_string(),
-                    false => format!("{lo}-{hi}"),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
-        format!("{} {ports}", a.protocol)
-    };
-    allow.iter().map(one).collect::<Vec<_>>().join("; ")
 }
 
 /// `GET /api/pod?namespace=NS&name=NAME`: the pod and the policies that

@@ -64,8 +64,8 @@ pub async fn route(d: Arc<Dashboard>, req: Request<Incoming>) -> Response<Body> 
     match req.uri().path() {
         "/api/cluster" => json_or(d.cluster_json()),
         "/api/graph" => {
-            let d2 = d.clone();
-            let graph = tokio::task::spawn_blocking(move || d2.graph_json()).await;
+            let (d2, ns) = (d.clone(), find(&pairs, "namespace").map(str::to_string));
+            let graph = tokio::task::spawn_blocking(move || d2.graph_json(ns.as_deref())).await;
             json_or(graph.unwrap_or(Err(ApiError::Invalid("graph computation failed".into()))))
         }
         "/api/pod" => json_or(d.with_cluster(|c| {

@@ -1,6 +1,7 @@
 //! The dashboard's state: its [`Source`], the version of the cluster it
 //! last saw, and the graph computed for that version.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use hyper::body::Bytes;
@@ -9,6 +10,9 @@ use palisade_model::Cluster;
 use crate::api::{self, ApiError};
 use crate::http::to_json;
 use crate::Source;
+
+/// Graphs kept per cluster version (whole cluster and namespaces viewed).
+const GRAPHS_KEPT: usize = 8;
 
 /// A [`Source`] and what the dashboard derived from it.
 pub struct Dashboard {
@@ -27,7 +31,11 @@ impl std::fmt::Debug for Dashboard {
 struct Seen {
     cluster: Option<Arc<Cluster>>,
     version: u64,
-    graph: Option<(u64, Bytes)>,
+    /// `/api/cluster` of `version`, once served.
+    cluster_json: Option<Bytes>,
+    /// Graphs of `version`, per namespace (`None`: the whole cluster), at
+    /// most [`GRAPHS_KEPT`].
+    graphs: BTreeMap<Option<String>, Bytes>,
 }
 
 impl Dashboard {
@@ -42,7 +50,7 @@ impl Dashboard {
     /// differ from the previous call's.
     pub fn snapshot(&self) -> Result<(Arc<Cluster>, u64), ApiError> {
         let cluster = self.source.cluster().ok_or(ApiError::NotReady)?;
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self.lock();
         let same = seen
             .cluster
             .as_ref()
@@ -50,6 +58,8 @@ impl Dashboard {
         if !same {
             seen.version += 1;
             seen.cluster = Some(cluster.clone());
+            seen.graphs.clear();
+            seen.cluster_json = None;
         }
         Ok((cluster, seen.version))
     }
@@ -61,21 +71,84 @@ impl Dashboard {
         f(&self.snapshot()?.0)
     }
 
+    /// `/api/cluster`, computed once per version (the page polls it).
     pub fn cluster_json(&self) -> Result<Bytes, ApiError> {
         let (c, version) = self.snapshot()?;
-        Ok(to_json(api::cluster_view(&c, version)))
-    }
-
-    /// The graph of the current version, computed once per version.
-    pub fn graph_json(&self) -> Result<Bytes, ApiError> {
-        let (c, version) = self.snapshot()?;
-        let cached = |seen: &Seen| seen.graph.clone().filter(|(v, _)| *v == version);
-        if let Some((_, bytes)) = cached(&self.seen.lock().unwrap_or_else(|p| p.into_inner())) {
+        if let Some(bytes) = self.lock().cluster_json.clone() {
             return Ok(bytes);
         }
-        let bytes = to_json(api::graph_view(&c, version));
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.graph = Some((version, bytes.clone()));
+        let bytes = to_json(api::cluster_view(&c, version));
+        let mut seen = self.lock();
+        if seen.version == version {
+            seen.cluster_json = Some(bytes.clone());
+        }
         Ok(bytes)
+    }
+
+    /// The graph of the current version (of namespace `ns`), computed
+    /// once per version. Two requests may compute it at the same time;
+    /// both get the same answer.
+    pub fn graph_json(&self, ns: Option<&str>) -> Result<Bytes, ApiError> {
+        let (c, version) = self.snapshot()?;
+        let key = ns.map(str::to_string);
+        if let Some(bytes) = self.lock().graphs.get(&key) {
+            return Ok(bytes.clone());
+        }
+        let bytes = to_json(api::graph_view(&c, version, ns));
+        let mut seen = self.lock();
+        if seen.version == version {
+            if seen.graphs.len() == GRAPHS_KEPT {
+                seen.graphs.clear();
+            }
+            seen.graphs.insert(key, bytes.clone());
+        }
+        Ok(bytes)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{broadcast, FlowLog, FlowRecord};
+
+    /// A source whose cluster the test replaces.
+    struct Swappable(Mutex<Arc<Cluster>>, FlowLog);
+
+    impl Source for Swappable {
+        fn cluster(&self) -> Option<Arc<Cluster>> {
+            Some(self.0.lock().unwrap().clone())
+        }
+        fn flows(&self) -> Vec<FlowRecord> {
+            Vec::new()
+        }
+        fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {
+            self.1.subscribe()
+        }
+    }
+
+    #[test]
+    fn the_version_changes_with_the_contents_and_drops_cached_views() {
+        let c = crate::api::tests::walkthrough(&[]);
+        let source = Arc::new(Swappable(Mutex::new(Arc::new(c.clone())), FlowLog::new(1)));
+        let d = Dashboard::new(source.clone());
+        let graph = |d: &Dashboard| -> serde_json::Value {
+            serde_json::from_slice(&d.graph_json(None).unwrap()).unwrap()
+        };
+        assert_eq!(graph(&d)["version"], 1);
+        *source.0.lock().unwrap() = Arc::new(c.clone());
+        assert_eq!(graph(&d)["version"], 1, "a new Arc, the same contents");
+        let mut changed = c;
+        changed.remove_pod(&palisade_model::PodId::new("ns-1", "busybox"));
+        *source.0.lock().unwrap() = Arc::new(changed);
+        let g = graph(&d);
+        assert_eq!(g["version"], 2);
+        assert_eq!(g["nodes"].as_array().unwrap().len(), 1, "recomputed");
+        let cluster: serde_json::Value =
+            serde_json::from_slice(&d.cluster_json().unwrap()).unwrap();
+        assert_eq!(cluster["pods"].as_array().unwrap().len(), 1);
     }
 }

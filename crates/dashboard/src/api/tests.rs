@@ -1,4 +1,5 @@
 use super::*;
+use palisade_analyze::Allow;
 
 /// The walkthrough's cluster, plus the given policy files of examples/walkthrough.
 pub(crate) fn walkthrough(policies: &[&str]) -> Cluster {
@@ -30,7 +31,7 @@ fn cluster_view_lists_namespaces_pods_and_policies() {
 
 #[test]
 fn graph_without_policies_connects_every_pair_and_the_outside() {
-    let g = graph_view(&walkthrough(&[]), 1);
+    let g = graph_view(&walkthrough(&[]), 1, None);
     let ids: Vec<_> = g.nodes.iter().map(|n| n.id.as_str()).collect();
     assert_eq!(ids, ["ns-1/busybox", "ns-1/http-echo"]);
     let edges: Vec<_> = g
@@ -79,7 +80,7 @@ fn graph_without_policies_connects_every_pair_and_the_outside() {
 
 #[test]
 fn graph_follows_the_walkthrough_policies() {
-    let deny = graph_view(&walkthrough(&[DENY]), 2);
+    let deny = graph_view(&walkthrough(&[DENY]), 2, None);
     assert!(deny.edges.is_empty(), "deny-all: no pod reaches another");
     let dirs: Vec<_> = deny.external.iter().map(|e| e.direction).collect();
     assert_eq!(
@@ -87,7 +88,7 @@ fn graph_follows_the_walkthrough_policies() {
         [Direction::Egress, Direction::Egress],
         "only egress to the outside is left"
     );
-    let allow = graph_view(&walkthrough(&[DENY, ALLOW]), 3);
+    let allow = graph_view(&walkthrough(&[DENY, ALLOW]), 3, None);
     insta::assert_json_snapshot!(allow);
 }
 
@@ -212,7 +213,7 @@ fn the_graph_stops_listing_at_the_cap_and_counts_the_rest() {
         let ip = std::net::IpAddr::from([10, 0, 0, i as u8 + 1]);
         c.upsert_pod(Pod::new("a", &format!("p{i:02}"), Labels::new(), Some(ip)));
     }
-    let g = graph_view(&c, 1);
+    let g = graph_view(&c, 1, None);
     assert_eq!(g.edges.len(), MAX_EDGES);
     assert_eq!(g.edges.len() + g.omitted, 80 * 79);
     assert_eq!(
@@ -232,7 +233,7 @@ fn external_groups_agree_with_the_listed_connections() {
         palisade_synth::generate(&palisade_synth::Params::new(60, 12)),
     ];
     for c in clusters {
-        let g = graph_view(&c, 1);
+        let g = graph_view(&c, 1, None);
         let mut from_groups: Vec<(String, String, Vec<Allow>)> = Vec::new();
         for e in &g.external {
             for cidr in &e.cidrs {
@@ -254,5 +255,49 @@ fn external_groups_agree_with_the_listed_connections() {
         listed.sort();
         assert!(!listed.is_empty());
         assert_eq!(from_groups, listed);
+    }
+}
+
+/// A namespace's graph is the analyzer's connections that touch it (up to
+/// the cap, the rest counted), its endpoints and their peers, and its
+/// endpoints' outside connections.
+#[test]
+fn a_namespace_graph_is_the_part_of_the_whole_that_touches_it() {
+    let c = palisade_synth::generate(&palisade_synth::Params::new(200, 30));
+    let all = palisade_analyze::connectivity(&c).connections;
+    let whole = graph_view(&c, 1, None);
+    for ns in ["ns-0", "ns-1"] {
+        let part = graph_view(&c, 1, Some(ns));
+        let touches = |id: &str| id.starts_with(&format!("{ns}/"));
+        let is_pod = |id: &str| id.starts_with("ns-");
+        let want: Vec<_> = all
+            .iter()
+            .filter(|x| is_pod(&x.from) && is_pod(&x.to))
+            .filter(|x| touches(&x.from) || touches(&x.to))
+            .map(|x| (&x.from, &x.to, &x.allow))
+            .collect();
+        let got: Vec<_> = part
+            .edges
+            .iter()
+            .map(|e| (&e.from, &e.to, &e.allow))
+            .collect();
+        assert!(!got.is_empty());
+        assert_eq!(got[..], want[..got.len()], "{ns}");
+        assert_eq!(got.len() + part.omitted, want.len(), "{ns}");
+        for n in &part.nodes {
+            let linked = part.edges.iter().any(|e| e.from == n.id || e.to == n.id);
+            assert!(
+                n.namespace == ns || linked,
+                "{} is neither in {ns} nor linked",
+                n.id
+            );
+        }
+        assert!(part.external.iter().all(|e| touches(&e.endpoint)));
+        let whole_ext = whole
+            .external
+            .iter()
+            .filter(|e| touches(&e.endpoint))
+            .count();
+        assert_eq!(part.external.len(), whole_ext);
     }
 }
