@@ -6,6 +6,7 @@ use palisade_model::{
     Cluster, Direction, NetworkPolicy, Peer, PolicyPort, PolicyRef, PortSpec, Rule as PolicyRule,
 };
 
+use crate::index::PodIndex;
 use crate::ir::{Chain, CounterKind, Family, Match, Provenance, Rule, Ruleset};
 use crate::local::LocalPods;
 use crate::names::name;
@@ -15,6 +16,7 @@ use crate::sets;
 /// cluster and local pods always give the same ruleset, names included.
 pub fn compile(cluster: &Cluster, local: &LocalPods) -> Ruleset {
     let mut rs = Ruleset::default();
+    let index = PodIndex::new(cluster);
     for d in [Direction::Egress, Direction::Ingress] {
         rs.dispatch.insert(d, BTreeMap::new());
     }
@@ -25,7 +27,7 @@ pub fn compile(cluster: &Cluster, local: &LocalPods) -> Ruleset {
             if isolating.is_empty() {
                 continue;
             }
-            let chain = chain_for(&mut rs, cluster, d, &isolating);
+            let chain = chain_for(&mut rs, &index, d, &isolating);
             let dispatch = rs.dispatch.entry(d).or_default();
             pod.ips.iter().for_each(|ip| {
                 dispatch.insert(*ip, chain.clone());
@@ -45,7 +47,7 @@ fn dir_letter(d: Direction) -> &'static str {
 /// The subject chain for one isolating policy list, built once.
 fn chain_for(
     rs: &mut Ruleset,
-    cluster: &Cluster,
+    index: &PodIndex,
     d: Direction,
     isolating: &[&NetworkPolicy],
 ) -> String {
@@ -67,7 +69,7 @@ fn chain_for(
             rules.extend(
                 RuleCompiler {
                     rs,
-                    cluster,
+                    pods: index,
                     policy: p,
                     d,
                     index: i,
@@ -98,7 +100,7 @@ fn chain_for(
 
 struct RuleCompiler<'a, 'c> {
     rs: &'a mut Ruleset,
-    cluster: &'c Cluster,
+    pods: &'a PodIndex<'c>,
     policy: &'c NetworkPolicy,
     d: Direction,
     index: usize,
@@ -151,7 +153,7 @@ impl RuleCompiler<'_, '_> {
             .map(|(j, peer)| {
                 let sets = match peer {
                     Peer::Pods { namespaces, pods } => {
-                        sets::pod_peer(self.rs, self.cluster, namespaces.as_ref(), pods, ns)
+                        sets::pod_peer(self.rs, self.pods, namespaces.as_ref(), pods, ns)
                     }
                     Peer::IpBlock(b) => BTreeMap::from([sets::ip_block(self.rs, b)]),
                 };
@@ -174,10 +176,7 @@ impl RuleCompiler<'_, '_> {
         for p in named {
             if let PortSpec::Named(n) = &p.port {
                 alts.push(PortAlt::Named(sets::named_port(
-                    self.rs,
-                    self.cluster,
-                    n,
-                    p.protocol,
+                    self.rs, self.pods, n, p.protocol,
                 )));
             }
         }

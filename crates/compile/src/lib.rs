@@ -3,6 +3,7 @@
 //! check it decides exactly like the evaluator.
 
 mod compile;
+mod index;
 mod interpret;
 pub mod ir;
 mod local;

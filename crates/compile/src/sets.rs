@@ -3,15 +3,16 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use palisade_model::{Cluster, IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
+use palisade_model::{IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
 
+use crate::index::PodIndex;
 use crate::ir::{AddrSet, Family, NamedPortSet, PortSet, Ruleset};
 use crate::names::name;
 
 /// The addresses of the pods a selector peer matches, by family.
 pub fn pod_peer(
     rs: &mut Ruleset,
-    cluster: &Cluster,
+    index: &PodIndex,
     namespaces: Option<&LabelSelector>,
     pods: &LabelSelector,
     policy_ns: &str,
@@ -21,23 +22,20 @@ pub fn pod_peer(
         Some(sel) => format!("namespaces matching {sel}"),
     };
     let origin = format!("pods matching {pods} in {scope}");
+    if let Some(known) = built(&rs.addr_sets, &name("a", &origin)) {
+        return known;
+    }
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
-    for pod in cluster
-        .pods()
-        .filter(|p| !p.host_network && pods.matches(&p.labels))
+    for pod in index
+        .in_scope(namespaces, policy_ns)
+        .filter(|p| pods.matches(&p.labels))
     {
-        let ns_ok = match namespaces {
-            None => pod.namespace == policy_ns,
-            Some(sel) => sel.matches(&cluster.namespace_labels(&pod.namespace)),
-        };
-        if ns_ok {
-            for ip in &pod.ips {
-                by_family
-                    .entry(Family::of(ip))
-                    .or_default()
-                    .push((*ip, *ip));
-            }
+        for ip in &pod.ips {
+            by_family
+                .entry(Family::of(ip))
+                .or_default()
+                .push((*ip, *ip));
         }
     }
     by_family
@@ -54,6 +52,24 @@ pub fn pod_peer(
             (family, insert_addr(rs, &origin, set))
         })
         .collect()
+}
+
+/// The sets of a key built earlier in this compilation (every rule that
+/// uses the same selector or named port shares them), by family: the IPv4
+/// set is always made, the IPv6 one only when it has elements. Scanning
+/// every pod again for each rule that repeats a peer was most of the
+/// compile time at 10,000 pods.
+fn built<T>(sets: &BTreeMap<String, T>, base: &str) -> Option<BTreeMap<Family, String>> {
+    let v4 = format!("{base}_4");
+    if !sets.contains_key(&v4) {
+        return None;
+    }
+    let v6 = format!("{base}_6");
+    let mut found = BTreeMap::from([(Family::V4, v4)]);
+    if sets.contains_key(&v6) {
+        found.insert(Family::V6, v6);
+    }
+    Some(found)
 }
 
 /// An ipBlock as an interval set of its family.
@@ -125,14 +141,17 @@ fn merge(sorted: Vec<(Protocol, u16, u16)>) -> Vec<(Protocol, u16, u16)> {
 /// families with at least one element are returned, except IPv4 (always).
 pub fn named_port(
     rs: &mut Ruleset,
-    cluster: &Cluster,
+    index: &PodIndex,
     port: &str,
     proto: Protocol,
 ) -> BTreeMap<Family, String> {
     let origin = format!("named port {port}/{proto}");
+    if let Some(known) = built(&rs.named_port_sets, &name("n", &origin)) {
+        return known;
+    }
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, Protocol, u16)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
-    for pod in cluster.pods().filter(|p| !p.host_network) {
+    for pod in index.all() {
         if let Some(n) = pod.named_port(port, proto) {
             for ip in &pod.ips {
                 by_family
