@@ -21,6 +21,19 @@ pub use reconcile::{ApplyKind, ApplyReport};
 pub struct Nft {
     pub table: String,
     pub netns: Option<String>,
+    /// How deltas reach the kernel (full loads are always `nft -f`).
+    pub transport: Transport,
+}
+
+/// How [`Nft::reconcile_from`] sends a delta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Always `nft -f -`.
+    Text,
+    /// Element-only deltas (the common case: a pod added, removed or
+    /// relabelled) as one netlink batch on a `NETLINK_NETFILTER` socket
+    /// opened in the table's network namespace; anything else `nft -f -`.
+    Netlink,
 }
 
 impl Nft {
@@ -29,6 +42,7 @@ impl Nft {
         Self {
             table: table.into(),
             netns: netns.map(String::from),
+            transport: Transport::Netlink,
         }
     }
 

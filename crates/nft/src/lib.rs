@@ -26,15 +26,17 @@ mod desired;
 pub mod element;
 pub mod example;
 pub mod fingerprint;
+pub mod incremental;
 mod json;
 pub mod layout;
 mod names;
+pub mod netlink;
 pub mod render;
 mod rules;
 pub mod script;
 pub mod state;
 
-pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft};
+pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft, Transport};
 pub use desired::RenderError;
 pub use script::{Script, ScriptBuilder};
 pub use state::TableState;

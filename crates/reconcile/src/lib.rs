@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use palisade_compile::{compile, LocalPods, Ruleset};
 use palisade_model::Cluster;
-use palisade_nft::{ApplyError, ApplyReport, Nft, TableState};
+use palisade_nft::{ApplyError, ApplyReport, Nft};
 
 /// Where the desired cluster state comes from.
 pub trait StateSource {
@@ -77,13 +77,14 @@ impl Reconciler {
     }
 
     /// The hot path: like [`Reconciler::reconcile`], but diffs against
-    /// `known` (what the last update left in the kernel) instead of reading
-    /// the table back. If the kernel rejects that delta because the table
+    /// `known`, the ruleset of the last successful update (the `ruleset` of
+    /// its [`Outcome::Applied`]), object by object instead of reading the
+    /// table back. If the kernel rejects that delta because the table
     /// drifted, `Nft::reconcile_from` falls back to a read-back reconcile.
     pub fn reconcile_from(
         &self,
         source: &mut dyn StateSource,
-        known: &TableState,
+        known: &Ruleset,
     ) -> Result<Outcome, ReconcileError> {
         let Some(cluster) = source.snapshot() else {
             return Ok(Outcome::NotReady);
