@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use palisade_model::{
-    Cluster, Direction, NetworkPolicy, Peer, PolicyPort, PolicyRef, PortSpec, Rule as PolicyRule,
+    Cluster, Direction, Labels, NetworkPolicy, Peer, PolicyPort, PolicyRef, PortSpec,
+    Rule as PolicyRule,
 };
 
 use crate::index::PodIndex;
@@ -20,14 +21,17 @@ pub fn compile(cluster: &Cluster, local: &LocalPods) -> Ruleset {
     for d in [Direction::Egress, Direction::Ingress] {
         rs.dispatch.insert(d, BTreeMap::new());
     }
+    // Pods with the same namespace and labels have the same chains.
+    let mut chains: BTreeMap<(&str, &Labels, Direction), Option<String>> = BTreeMap::new();
     for pod in cluster.pods().filter(|p| local.contains(p)) {
         for d in [Direction::Egress, Direction::Ingress] {
-            let isolating: Vec<&NetworkPolicy> =
-                cluster.isolating(&pod.namespace, &pod.labels, d).collect();
-            if isolating.is_empty() {
-                continue;
-            }
-            let chain = chain_for(&mut rs, &index, d, &isolating);
+            let key = (pod.namespace.as_str(), &pod.labels, d);
+            let chain = chains.entry(key).or_insert_with(|| {
+                let isolating: Vec<&NetworkPolicy> =
+                    cluster.isolating(&pod.namespace, &pod.labels, d).collect();
+                (!isolating.is_empty()).then(|| chain_for(&mut rs, &index, d, &isolating))
+            });
+            let Some(chain) = chain else { continue };
             let dispatch = rs.dispatch.entry(d).or_default();
             pod.ips.iter().for_each(|ip| {
                 dispatch.insert(*ip, chain.clone());

@@ -1,45 +1,73 @@
 //! The cluster's pods grouped by namespace, built once per compilation, so
-//! a selector peer only looks at the pods of the namespaces it can match.
+//! a selector peer only looks at the pods of the namespaces it can match,
+//! once per distinct label set.
 
 use std::collections::BTreeMap;
 
-use palisade_model::{Cluster, LabelSelector, Pod};
+use palisade_model::{Cluster, LabelSelector, Labels, Pod};
 
-/// Non-host-network pods by namespace (host-network pods are never matched
-/// by pod selectors, nor do they resolve named ports).
+/// Non-host-network pods by namespace, then by label set (host-network pods
+/// are never matched by pod selectors, nor do they resolve named ports).
+/// Pods of a namespace share few distinct label sets (the replicas of a
+/// workload), so a selector is matched once per label set, not per pod.
 #[derive(Debug)]
 pub struct PodIndex<'c> {
     pub cluster: &'c Cluster,
-    by_ns: BTreeMap<&'c str, Vec<&'c Pod>>,
+    by_ns: BTreeMap<&'c str, Groups<'c>>,
 }
+
+type Groups<'c> = BTreeMap<&'c Labels, Vec<&'c Pod>>;
 
 impl<'c> PodIndex<'c> {
     pub fn new(cluster: &'c Cluster) -> Self {
-        let mut by_ns: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
+        let mut by_ns: BTreeMap<&str, Groups> = BTreeMap::new();
         for pod in cluster.pods().filter(|p| !p.host_network) {
-            by_ns.entry(pod.namespace.as_str()).or_default().push(pod);
+            by_ns
+                .entry(pod.namespace.as_str())
+                .or_default()
+                .entry(&pod.labels)
+                .or_default()
+                .push(pod);
         }
         Self { cluster, by_ns }
     }
 
-    /// The pods of the namespaces a peer can reach: the policy's own
-    /// namespace (`None`), or those whose labels `namespaces` matches.
-    pub fn in_scope<'a>(
+    /// The pods in scope (see [`PodIndex::in_scope`]) whose labels `pods` matches.
+    pub fn matching<'a>(
+        &'a self,
+        namespaces: Option<&'a LabelSelector>,
+        pods: &'a LabelSelector,
+        policy_ns: &'a str,
+    ) -> impl Iterator<Item = &'c Pod> + 'a {
+        self.namespaces(namespaces, policy_ns)
+            .flat_map(|groups| groups.iter())
+            .filter(|(labels, _)| pods.matches(labels))
+            .flat_map(|(_, pods)| pods.iter().copied())
+    }
+
+    fn namespaces<'a>(
         &'a self,
         namespaces: Option<&'a LabelSelector>,
         policy_ns: &'a str,
-    ) -> impl Iterator<Item = &'c Pod> + 'a {
-        self.by_ns
-            .iter()
-            .filter(move |(ns, _)| match namespaces {
-                None => **ns == policy_ns,
-                Some(sel) => sel.matches(&self.cluster.namespace_labels(ns)),
-            })
-            .flat_map(|(_, pods)| pods.iter().copied())
+    ) -> impl Iterator<Item = &'a Groups<'c>> + 'a {
+        let own = match namespaces {
+            None => self.by_ns.get(policy_ns),
+            Some(_) => None,
+        };
+        let selected = namespaces.into_iter().flat_map(move |sel| {
+            self.by_ns
+                .iter()
+                .filter(move |(ns, _)| sel.matches(&self.cluster.namespace_labels(ns)))
+                .map(|(_, groups)| groups)
+        });
+        own.into_iter().chain(selected)
     }
 
     /// Every pod that can resolve a named port.
     pub fn all(&self) -> impl Iterator<Item = &'c Pod> + '_ {
-        self.by_ns.values().flatten().copied()
+        self.by_ns
+            .values()
+            .flat_map(|g| g.values().flatten())
+            .copied()
     }
 }

@@ -27,10 +27,7 @@ pub fn pod_peer(
     }
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
-    for pod in index
-        .in_scope(namespaces, policy_ns)
-        .filter(|p| pods.matches(&p.labels))
-    {
+    for pod in index.matching(namespaces, pods, policy_ns) {
         for ip in &pod.ips {
             by_family
                 .entry(Family::of(ip))

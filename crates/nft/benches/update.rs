@@ -159,7 +159,7 @@ fn run(label: &str, cluster: &Cluster, local: &LocalPods, ns: &Netns, trials: us
     let local_count = cluster.pods().filter(|p| local.contains(p)).count();
     let mut nft = Nft::new("palisade_bench", Some(&ns.0));
     println!("{label}: {local_count} local pods");
-    let mut known = full_load(&nft, cluster, local, 5);
+    let mut known = full_load(&nft, cluster, local, 3);
     println!(
         "  ruleset: {} sets, {} chains, ~{} elements",
         known.addr_sets.len() + known.port_sets.len() + known.named_port_sets.len(),
@@ -181,6 +181,13 @@ fn main() {
     let policies = env("PALISADE_BENCH_POLICIES", 1_000);
     let trials = env("PALISADE_BENCH_TRIALS", 20);
     let cluster = generate(&Params::new(pods, policies));
+    if let Ok(n) = std::env::var("PALISADE_BENCH_COMPILE_ONLY") {
+        // Profiling aid: only compile (every pod local), N times.
+        for _ in 0..n.parse().unwrap_or(1) {
+            std::hint::black_box(compile(&cluster, &LocalPods::All));
+        }
+        return;
+    }
     let ns = Netns::new();
     println!("{pods} pods, {policies} policies (palisade-synth, default seed)");
     let share: BTreeSet<PodId> = cluster.pods().step_by(100).map(Pod::id).collect();

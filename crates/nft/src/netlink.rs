@@ -167,3 +167,6 @@ pub fn set_key(element: &Element, fields: &[Datatype]) -> Option<Elem> {
     }
     Some(Elem { key, jump: None })
 }
+
+#[cfg(test)]
+mod tests;
