@@ -16,8 +16,13 @@ use crate::sets;
 /// Compiles the policies that isolate `local` pods. Deterministic: the same
 /// cluster and local pods always give the same ruleset, names included.
 pub fn compile(cluster: &Cluster, local: &LocalPods) -> Ruleset {
+    compile_indexed(cluster, local, &PodIndex::new(cluster))
+}
+
+/// [`compile`] over an index of `cluster` (which may carry sets still valid
+/// from a previous compilation: see [`crate::Compiler`]).
+pub(crate) fn compile_indexed(cluster: &Cluster, local: &LocalPods, index: &PodIndex) -> Ruleset {
     let mut rs = Ruleset::default();
-    let index = PodIndex::new(cluster);
     for d in [Direction::Egress, Direction::Ingress] {
         rs.dispatch.insert(d, BTreeMap::new());
     }
@@ -29,7 +34,7 @@ pub fn compile(cluster: &Cluster, local: &LocalPods) -> Ruleset {
             let chain = chains.entry(key).or_insert_with(|| {
                 let isolating: Vec<&NetworkPolicy> =
                     cluster.isolating(&pod.namespace, &pod.labels, d).collect();
-                (!isolating.is_empty()).then(|| chain_for(&mut rs, &index, d, &isolating))
+                (!isolating.is_empty()).then(|| chain_for(&mut rs, index, d, &isolating))
             });
             let Some(chain) = chain else { continue };
             let dispatch = rs.dispatch.entry(d).or_default();

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use palisade_model::{Cluster, LabelSelector, Labels, Pod};
 
+use crate::incremental::{Cache, Reuse, ReuseCell};
+
 /// Non-host-network pods by namespace, then by label set (host-network pods
 /// are never matched by pod selectors, nor do they resolve named ports).
 /// Pods of a namespace share few distinct label sets (the replicas of a
@@ -14,12 +16,19 @@ use palisade_model::{Cluster, LabelSelector, Labels, Pod};
 pub struct PodIndex<'c> {
     pub cluster: &'c Cluster,
     by_ns: BTreeMap<&'c str, Groups<'c>>,
+    /// Sets from the previous compilation that are still valid, and the
+    /// ones this compilation uses (see [`crate::Compiler`]).
+    pub reuse: ReuseCell,
 }
 
 type Groups<'c> = BTreeMap<&'c Labels, Vec<&'c Pod>>;
 
 impl<'c> PodIndex<'c> {
     pub fn new(cluster: &'c Cluster) -> Self {
+        Self::with_cache(cluster, Cache::default())
+    }
+
+    pub fn with_cache(cluster: &'c Cluster, old: Cache) -> Self {
         let mut by_ns: BTreeMap<&str, Groups> = BTreeMap::new();
         for pod in cluster.pods().filter(|p| !p.host_network) {
             by_ns
@@ -29,7 +38,20 @@ impl<'c> PodIndex<'c> {
                 .or_default()
                 .push(pod);
         }
-        Self { cluster, by_ns }
+        let reuse = ReuseCell::new(Reuse {
+            old,
+            used: Cache::default(),
+        });
+        Self {
+            cluster,
+            by_ns,
+            reuse,
+        }
+    }
+
+    /// The sets this compilation used, for the next one.
+    pub fn into_cache(self) -> Cache {
+        self.reuse.into_inner().used
     }
 
     /// The pods in scope (see [`PodIndex::in_scope`]) whose labels `pods` matches.

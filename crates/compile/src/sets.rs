@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use palisade_model::{IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
 
+use crate::incremental::{NamedSets, PeerSets};
 use crate::index::PodIndex;
 use crate::ir::{AddrSet, Family, NamedPortSet, PortSet, Ruleset};
 use crate::names::name;
@@ -25,6 +26,32 @@ pub fn pod_peer(
     if let Some(known) = built(&rs.addr_sets, &name("a", &origin)) {
         return known;
     }
+    let reused = index.reuse.borrow_mut().peer(&origin);
+    let entry = reused.unwrap_or_else(|| PeerSets {
+        namespaces: namespaces.cloned(),
+        pods: pods.clone(),
+        policy_ns: policy_ns.into(),
+        sets: build_peer(index, namespaces, pods, policy_ns, &origin),
+    });
+    let names = entry
+        .sets
+        .iter()
+        .map(|(n, set)| {
+            rs.addr_sets.insert(n.clone(), set.clone());
+            (set.family, n.clone())
+        })
+        .collect();
+    index.reuse.borrow_mut().keep_peer(&origin, entry);
+    names
+}
+
+fn build_peer(
+    index: &PodIndex,
+    namespaces: Option<&LabelSelector>,
+    pods: &LabelSelector,
+    policy_ns: &str,
+    origin: &str,
+) -> Vec<(String, AddrSet)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
     for pod in index.matching(namespaces, pods, policy_ns) {
@@ -44,9 +71,9 @@ pub fn pod_peer(
                 family,
                 interval: false,
                 ranges,
-                origin: origin.clone(),
+                origin: origin.into(),
             };
-            (family, insert_addr(rs, &origin, set))
+            (addr_set_name(origin, family), set)
         })
         .collect()
 }
@@ -90,13 +117,17 @@ pub fn ip_block(rs: &mut Ruleset, block: &IpBlock) -> (Family, String) {
 }
 
 fn insert_addr(rs: &mut Ruleset, key: &str, set: AddrSet) -> String {
-    let suffix = match set.family {
+    let n = addr_set_name(key, set.family);
+    rs.addr_sets.insert(n.clone(), set);
+    n
+}
+
+fn addr_set_name(key: &str, family: Family) -> String {
+    let suffix = match family {
         Family::V4 => "4",
         Family::V6 => "6",
     };
-    let n = format!("{}_{suffix}", name("a", key));
-    rs.addr_sets.insert(n.clone(), set);
-    n
+    format!("{}_{suffix}", name("a", key))
 }
 
 /// The numeric (and any-port) entries of a rule's `ports`, merged per protocol.
@@ -146,6 +177,30 @@ pub fn named_port(
     if let Some(known) = built(&rs.named_port_sets, &name("n", &origin)) {
         return known;
     }
+    let reused = index.reuse.borrow_mut().named(&origin);
+    let entry = reused.unwrap_or_else(|| NamedSets {
+        port: port.into(),
+        proto,
+        sets: build_named(index, port, proto, &origin),
+    });
+    let names = entry
+        .sets
+        .iter()
+        .map(|(n, set)| {
+            rs.named_port_sets.insert(n.clone(), set.clone());
+            (set.family, n.clone())
+        })
+        .collect();
+    index.reuse.borrow_mut().keep_named(&origin, entry);
+    names
+}
+
+fn build_named(
+    index: &PodIndex,
+    port: &str,
+    proto: Protocol,
+    origin: &str,
+) -> Vec<(String, NamedPortSet)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, Protocol, u16)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
     for pod in index.all() {
@@ -164,14 +219,13 @@ pub fn named_port(
             elements.sort();
             elements.dedup();
             let suffix = if family == Family::V4 { "4" } else { "6" };
-            let n = format!("{}_{suffix}", name("n", &origin));
+            let n = format!("{}_{suffix}", name("n", origin));
             let set = NamedPortSet {
                 family,
                 elements,
-                origin: origin.clone(),
+                origin: origin.into(),
             };
-            rs.named_port_sets.insert(n.clone(), set);
-            (family, n)
+            (n, set)
         })
         .collect()
 }

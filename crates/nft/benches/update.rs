@@ -1,7 +1,8 @@
 //! The update path at 10,000 pods / 1,000 policies (issue 4): the full load
 //! (compile + render + `nft -f`), and one-pod changes end to end (compile
-//! the new cluster + diff against the previous IR + apply), through
-//! `nft -f` and through netlink, measured in one run. Needs root; works in a
+//! the new cluster with the previous compilation's sets reused, as
+//! `palisade_reconcile::Reconciler` does + diff against the previous IR +
+//! apply), through `nft -f` and through netlink, measured in one run. Needs root; works in a
 //! network namespace of its own (`pal-nftbench-<pid>`), removed at the end.
 //!
 //!     cargo bench -p palisade-nft --bench update
@@ -14,7 +15,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use palisade_compile::{compile, LocalPods, Ruleset};
+use palisade_compile::{compile, Compiler, LocalPods, Ruleset};
 use palisade_model::{Cluster, Pod, PodId};
 use palisade_nft::{render, ApplyKind, Nft, Transport};
 use palisade_synth::{generate, Params};
@@ -128,10 +129,13 @@ fn full_load(nft: &Nft, cluster: &Cluster, local: &LocalPods, trials: usize) -> 
 fn deltas(nft: &Nft, change: &Change, local: &LocalPods, known: &mut Ruleset, trials: usize) {
     let (mut total, mut compile_t, mut apply_t) = (Vec::new(), Vec::new(), Vec::new());
     let mut lines = BTreeSet::new();
+    let mut compiler = Compiler::new();
+    compiler.compile(change.a.clone(), local);
     for i in 0..2 * trials {
         let cluster = if i % 2 == 0 { &change.b } else { &change.a };
+        let cluster = cluster.clone();
         let t = Instant::now();
-        let rs = compile(cluster, local);
+        let rs = compiler.compile(cluster, local);
         let c = t.elapsed();
         let report = nft.reconcile_from(known, &rs).expect("delta");
         total.push(t.elapsed());

@@ -9,7 +9,9 @@
 
 use std::time::{Duration, Instant};
 
-use palisade_compile::{compile, LocalPods, Ruleset};
+use std::sync::Mutex;
+
+use palisade_compile::{Compiler, LocalPods, Ruleset};
 use palisade_model::Cluster;
 use palisade_nft::{ApplyError, ApplyReport, Nft};
 
@@ -53,11 +55,24 @@ pub enum ReconcileError {
 pub struct Reconciler {
     pub nft: Nft,
     pub local: LocalPods,
+    /// Keeps the sets of the previous compilation for the hot path.
+    compiler: Mutex<Compiler>,
 }
 
 impl Reconciler {
     pub fn new(nft: Nft, local: LocalPods) -> Self {
-        Self { nft, local }
+        Self {
+            nft,
+            local,
+            compiler: Mutex::new(Compiler::new()),
+        }
+    }
+
+    /// Compiles with the sets of the previous compilation reused where no
+    /// changed pod can be in them (see [`Compiler`]).
+    fn compile(&self, cluster: Cluster) -> Ruleset {
+        let mut compiler = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
+        compiler.compile(cluster, &self.local)
     }
 
     /// One reconcile: snapshot, compile, read back, apply the difference.
@@ -66,7 +81,7 @@ impl Reconciler {
             return Ok(Outcome::NotReady);
         };
         let started = Instant::now();
-        let ruleset = compile(&cluster, &self.local);
+        let ruleset = self.compile(cluster);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile(&ruleset)?;
         Ok(Outcome::Applied {
@@ -90,7 +105,7 @@ impl Reconciler {
             return Ok(Outcome::NotReady);
         };
         let started = Instant::now();
-        let ruleset = compile(&cluster, &self.local);
+        let ruleset = self.compile(cluster);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile_from(known, &ruleset)?;
         Ok(Outcome::Applied {
