@@ -192,6 +192,16 @@ fn main() {
         }
         return;
     }
+    if let Ok(n) = std::env::var("PALISADE_BENCH_INCREMENTAL_ONLY") {
+        // Profiling aid: only the incremental compile of a relabel, N times.
+        let change = changes(&cluster, &LocalPods::All).pop().expect("relabel");
+        let mut compiler = Compiler::new();
+        for i in 0..n.parse().unwrap_or(1) {
+            let next = if i % 2 == 0 { &change.b } else { &change.a };
+            std::hint::black_box(compiler.compile(next.clone(), &LocalPods::All));
+        }
+        return;
+    }
     let ns = Netns::new();
     println!("{pods} pods, {policies} policies (palisade-synth, default seed)");
     let share: BTreeSet<PodId> = cluster.pods().step_by(100).map(Pod::id).collect();

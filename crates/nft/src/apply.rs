@@ -1,6 +1,7 @@
-//! Talks to the kernel: only through `nft -f -` transactions on stdin (one
-//! atomic transaction per update) and `nft -j list table inet T` for
-//! read-back, optionally inside a network namespace (`ip netns exec NS`).
+//! Talks to the kernel through `nft -f -` transactions on stdin (one atomic
+//! transaction per update), netlink batches for element-only deltas
+//! ([`crate::netlink`]), and `nft -j list table inet T` for read-back,
+//! optionally inside a network namespace (`ip netns exec NS`).
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
