@@ -9,8 +9,8 @@
 //! ([`Nft::reconcile_from`](palisade_nft::Nft::reconcile_from)), which
 //! avoids a read-back costing as much as a full apply.
 
-use palisade_nft::state::expected;
-use palisade_nft::{ApplyError, ApplyReport, TableState};
+use palisade_compile::Ruleset;
+use palisade_nft::{ApplyError, ApplyReport};
 use palisade_reconcile::{Outcome, ReconcileError, Reconciler, StateSource};
 
 use crate::failclosed::FailClosed;
@@ -65,7 +65,7 @@ pub struct Applier {
     pub source: CacheSource,
     /// What the last successful update left in the kernel; `None` after a
     /// failure (the next reconcile reads back).
-    pub known: Option<TableState>,
+    pub known: Option<Ruleset>,
     pub failclosed: Option<FailClosed>,
 }
 
@@ -83,7 +83,7 @@ impl Applier {
         else {
             return Ok(Applied::NotReady);
         };
-        self.known = expected(&ruleset).ok();
+        self.known = Some(*ruleset);
         self.sync_failclosed(trigger != Trigger::Event)?;
         Ok(Applied::Done(report))
     }
@@ -103,7 +103,7 @@ impl Applier {
 pub fn hot(
     reconciler: &Reconciler,
     source: &mut dyn StateSource,
-    known: &TableState,
+    known: &Ruleset,
 ) -> Result<Outcome, ReconcileError> {
     reconciler.reconcile_from(source, known)
 }

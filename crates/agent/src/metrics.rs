@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use palisade_nft::TableState;
+use palisade_compile::Ruleset;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -179,16 +179,29 @@ impl Metrics {
     }
 
     /// After a successful reconcile: what the caches and the table hold.
-    pub fn synced(&self, summary: Option<&Summary>, table: &TableState) {
+    pub fn synced(&self, summary: Option<&Summary>, rs: &Ruleset) {
         if let Some(s) = summary {
             self.local_pods.set(gauge(s.local_pods));
         }
-        let elements: usize = table.sets.values().map(|s| s.elements.len()).sum::<usize>()
-            + table.maps.values().map(|m| m.elements.len()).sum::<usize>();
-        self.nft_sets
-            .set(gauge(table.sets.len() + table.maps.len()));
+        // Counted on the IR (computing the kernel state would cost more than
+        // the update itself at 10,000 pods): 2 hairpin sets and 4 dispatch
+        // maps are fixed; each dispatched address is a map element and a
+        // hairpin pair; interval sets count their IR ranges.
+        let dispatched: usize = rs.dispatch.values().map(|m| m.len()).sum();
+        let hairpin: std::collections::BTreeSet<_> =
+            rs.dispatch.values().flat_map(|m| m.keys()).collect();
+        let elements = rs.addr_sets.values().map(|s| s.ranges.len()).sum::<usize>()
+            + rs.port_sets.values().map(|s| s.ranges.len()).sum::<usize>()
+            + rs.named_port_sets
+                .values()
+                .map(|s| s.elements.len())
+                .sum::<usize>()
+            + dispatched
+            + hairpin.len();
+        let sets = rs.addr_sets.len() + rs.port_sets.len() + rs.named_port_sets.len() + 2 + 4;
+        self.nft_sets.set(gauge(sets));
         self.nft_elements.set(gauge(elements));
-        self.nft_chains.set(gauge(table.chains.len()));
+        self.nft_chains.set(gauge(rs.chains.len() + 3));
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
@@ -227,7 +240,7 @@ mod tests {
     fn text_output_names_every_metric() {
         let m = Metrics::new();
         m.reconciled("event", "delta", Duration::from_millis(3));
-        m.synced(Some(&Summary::default()), &TableState::default());
+        m.synced(Some(&Summary::default()), &Ruleset::default());
         m.cache_counts("Pod", 3, 1);
         let text = m.encode();
         for name in [

@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use palisade_model::{
-    Cluster, Direction, NetworkPolicy, Peer, PolicyPort, PolicyRef, PortSpec, Rule as PolicyRule,
+    Cluster, Direction, Labels, NetworkPolicy, Peer, PolicyPort, PolicyRef, PortSpec,
+    Rule as PolicyRule,
 };
 
+use crate::index::PodIndex;
 use crate::ir::{Chain, CounterKind, Family, Match, Provenance, Rule, Ruleset};
 use crate::local::LocalPods;
 use crate::names::name;
@@ -14,18 +16,27 @@ use crate::sets;
 /// Compiles the policies that isolate `local` pods. Deterministic: the same
 /// cluster and local pods always give the same ruleset, names included.
 pub fn compile(cluster: &Cluster, local: &LocalPods) -> Ruleset {
+    compile_indexed(cluster, local, &PodIndex::new(cluster))
+}
+
+/// [`compile`] over an index of `cluster` (which may carry sets still valid
+/// from a previous compilation: see [`crate::Compiler`]).
+pub(crate) fn compile_indexed(cluster: &Cluster, local: &LocalPods, index: &PodIndex) -> Ruleset {
     let mut rs = Ruleset::default();
     for d in [Direction::Egress, Direction::Ingress] {
         rs.dispatch.insert(d, BTreeMap::new());
     }
+    // Pods with the same namespace and labels have the same chains.
+    let mut chains: BTreeMap<(&str, &Labels, Direction), Option<String>> = BTreeMap::new();
     for pod in cluster.pods().filter(|p| local.contains(p)) {
         for d in [Direction::Egress, Direction::Ingress] {
-            let isolating: Vec<&NetworkPolicy> =
-                cluster.isolating(&pod.namespace, &pod.labels, d).collect();
-            if isolating.is_empty() {
-                continue;
-            }
-            let chain = chain_for(&mut rs, cluster, d, &isolating);
+            let key = (pod.namespace.as_str(), &pod.labels, d);
+            let chain = chains.entry(key).or_insert_with(|| {
+                let isolating: Vec<&NetworkPolicy> =
+                    cluster.isolating(&pod.namespace, &pod.labels, d).collect();
+                (!isolating.is_empty()).then(|| chain_for(&mut rs, index, d, &isolating))
+            });
+            let Some(chain) = chain else { continue };
             let dispatch = rs.dispatch.entry(d).or_default();
             pod.ips.iter().for_each(|ip| {
                 dispatch.insert(*ip, chain.clone());
@@ -45,7 +56,7 @@ fn dir_letter(d: Direction) -> &'static str {
 /// The subject chain for one isolating policy list, built once.
 fn chain_for(
     rs: &mut Ruleset,
-    cluster: &Cluster,
+    index: &PodIndex,
     d: Direction,
     isolating: &[&NetworkPolicy],
 ) -> String {
@@ -67,7 +78,7 @@ fn chain_for(
             rules.extend(
                 RuleCompiler {
                     rs,
-                    cluster,
+                    pods: index,
                     policy: p,
                     d,
                     index: i,
@@ -98,7 +109,7 @@ fn chain_for(
 
 struct RuleCompiler<'a, 'c> {
     rs: &'a mut Ruleset,
-    cluster: &'c Cluster,
+    pods: &'a PodIndex<'c>,
     policy: &'c NetworkPolicy,
     d: Direction,
     index: usize,
@@ -151,7 +162,7 @@ impl RuleCompiler<'_, '_> {
             .map(|(j, peer)| {
                 let sets = match peer {
                     Peer::Pods { namespaces, pods } => {
-                        sets::pod_peer(self.rs, self.cluster, namespaces.as_ref(), pods, ns)
+                        sets::pod_peer(self.rs, self.pods, namespaces.as_ref(), pods, ns)
                     }
                     Peer::IpBlock(b) => BTreeMap::from([sets::ip_block(self.rs, b)]),
                 };
@@ -174,10 +185,7 @@ impl RuleCompiler<'_, '_> {
         for p in named {
             if let PortSpec::Named(n) = &p.port {
                 alts.push(PortAlt::Named(sets::named_port(
-                    self.rs,
-                    self.cluster,
-                    n,
-                    p.protocol,
+                    self.rs, self.pods, n, p.protocol,
                 )));
             }
         }

@@ -3,6 +3,8 @@
 //! check it decides exactly like the evaluator.
 
 mod compile;
+mod incremental;
+mod index;
 mod interpret;
 pub mod ir;
 mod local;
@@ -10,6 +12,7 @@ mod names;
 mod sets;
 
 pub use compile::compile;
+pub use incremental::Compiler;
 pub use interpret::{interpret, Packet, Step, Trace};
 pub use local::LocalPods;
 

@@ -3,15 +3,17 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use palisade_model::{Cluster, IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
+use palisade_model::{IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
 
+use crate::incremental::{NamedSets, PeerSets};
+use crate::index::PodIndex;
 use crate::ir::{AddrSet, Family, NamedPortSet, PortSet, Ruleset};
 use crate::names::name;
 
 /// The addresses of the pods a selector peer matches, by family.
 pub fn pod_peer(
     rs: &mut Ruleset,
-    cluster: &Cluster,
+    index: &PodIndex,
     namespaces: Option<&LabelSelector>,
     pods: &LabelSelector,
     policy_ns: &str,
@@ -21,23 +23,43 @@ pub fn pod_peer(
         Some(sel) => format!("namespaces matching {sel}"),
     };
     let origin = format!("pods matching {pods} in {scope}");
+    if let Some(known) = built(&rs.addr_sets, &name("a", &origin)) {
+        return known;
+    }
+    let reused = index.reuse.borrow_mut().peer(&origin);
+    let entry = reused.unwrap_or_else(|| PeerSets {
+        namespaces: namespaces.cloned(),
+        pods: pods.clone(),
+        policy_ns: policy_ns.into(),
+        sets: build_peer(index, namespaces, pods, policy_ns, &origin),
+    });
+    let names = entry
+        .sets
+        .iter()
+        .map(|(n, set)| {
+            rs.addr_sets.insert(n.clone(), set.clone());
+            (set.family, n.clone())
+        })
+        .collect();
+    index.reuse.borrow_mut().keep_peer(&origin, entry);
+    names
+}
+
+fn build_peer(
+    index: &PodIndex,
+    namespaces: Option<&LabelSelector>,
+    pods: &LabelSelector,
+    policy_ns: &str,
+    origin: &str,
+) -> Vec<(String, AddrSet)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
-    for pod in cluster
-        .pods()
-        .filter(|p| !p.host_network && pods.matches(&p.labels))
-    {
-        let ns_ok = match namespaces {
-            None => pod.namespace == policy_ns,
-            Some(sel) => sel.matches(&cluster.namespace_labels(&pod.namespace)),
-        };
-        if ns_ok {
-            for ip in &pod.ips {
-                by_family
-                    .entry(Family::of(ip))
-                    .or_default()
-                    .push((*ip, *ip));
-            }
+    for pod in index.matching(namespaces, pods, policy_ns) {
+        for ip in &pod.ips {
+            by_family
+                .entry(Family::of(ip))
+                .or_default()
+                .push((*ip, *ip));
         }
     }
     by_family
@@ -49,11 +71,29 @@ pub fn pod_peer(
                 family,
                 interval: false,
                 ranges,
-                origin: origin.clone(),
+                origin: origin.into(),
             };
-            (family, insert_addr(rs, &origin, set))
+            (addr_set_name(origin, family), set)
         })
         .collect()
+}
+
+/// The sets of a key built earlier in this compilation (every rule that
+/// uses the same selector or named port shares them), by family: the IPv4
+/// set is always made, the IPv6 one only when it has elements. Scanning
+/// every pod again for each rule that repeats a peer was most of the
+/// compile time at 10,000 pods.
+fn built<T>(sets: &BTreeMap<String, T>, base: &str) -> Option<BTreeMap<Family, String>> {
+    let v4 = format!("{base}_4");
+    if !sets.contains_key(&v4) {
+        return None;
+    }
+    let v6 = format!("{base}_6");
+    let mut found = BTreeMap::from([(Family::V4, v4)]);
+    if sets.contains_key(&v6) {
+        found.insert(Family::V6, v6);
+    }
+    Some(found)
 }
 
 /// An ipBlock as an interval set of its family.
@@ -77,13 +117,17 @@ pub fn ip_block(rs: &mut Ruleset, block: &IpBlock) -> (Family, String) {
 }
 
 fn insert_addr(rs: &mut Ruleset, key: &str, set: AddrSet) -> String {
-    let suffix = match set.family {
+    let n = addr_set_name(key, set.family);
+    rs.addr_sets.insert(n.clone(), set);
+    n
+}
+
+fn addr_set_name(key: &str, family: Family) -> String {
+    let suffix = match family {
         Family::V4 => "4",
         Family::V6 => "6",
     };
-    let n = format!("{}_{suffix}", name("a", key));
-    rs.addr_sets.insert(n.clone(), set);
-    n
+    format!("{}_{suffix}", name("a", key))
 }
 
 /// The numeric (and any-port) entries of a rule's `ports`, merged per protocol.
@@ -125,14 +169,41 @@ fn merge(sorted: Vec<(Protocol, u16, u16)>) -> Vec<(Protocol, u16, u16)> {
 /// families with at least one element are returned, except IPv4 (always).
 pub fn named_port(
     rs: &mut Ruleset,
-    cluster: &Cluster,
+    index: &PodIndex,
     port: &str,
     proto: Protocol,
 ) -> BTreeMap<Family, String> {
     let origin = format!("named port {port}/{proto}");
+    if let Some(known) = built(&rs.named_port_sets, &name("n", &origin)) {
+        return known;
+    }
+    let reused = index.reuse.borrow_mut().named(&origin);
+    let entry = reused.unwrap_or_else(|| NamedSets {
+        port: port.into(),
+        proto,
+        sets: build_named(index, port, proto, &origin),
+    });
+    let names = entry
+        .sets
+        .iter()
+        .map(|(n, set)| {
+            rs.named_port_sets.insert(n.clone(), set.clone());
+            (set.family, n.clone())
+        })
+        .collect();
+    index.reuse.borrow_mut().keep_named(&origin, entry);
+    names
+}
+
+fn build_named(
+    index: &PodIndex,
+    port: &str,
+    proto: Protocol,
+    origin: &str,
+) -> Vec<(String, NamedPortSet)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, Protocol, u16)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
-    for pod in cluster.pods().filter(|p| !p.host_network) {
+    for pod in index.all() {
         if let Some(n) = pod.named_port(port, proto) {
             for ip in &pod.ips {
                 by_family
@@ -148,14 +219,13 @@ pub fn named_port(
             elements.sort();
             elements.dedup();
             let suffix = if family == Family::V4 { "4" } else { "6" };
-            let n = format!("{}_{suffix}", name("n", &origin));
+            let n = format!("{}_{suffix}", name("n", origin));
             let set = NamedPortSet {
                 family,
                 elements,
-                origin: origin.clone(),
+                origin: origin.into(),
             };
-            rs.named_port_sets.insert(n.clone(), set);
-            (family, n)
+            (n, set)
         })
         .collect()
 }

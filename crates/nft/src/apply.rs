@@ -1,6 +1,7 @@
-//! Talks to the kernel: only through `nft -f -` transactions on stdin (one
-//! atomic transaction per update) and `nft -j list table inet T` for
-//! read-back, optionally inside a network namespace (`ip netns exec NS`).
+//! Talks to the kernel through `nft -f -` transactions on stdin (one atomic
+//! transaction per update), netlink batches for element-only deltas
+//! ([`crate::netlink`]), and `nft -j list table inet T` for read-back,
+//! optionally inside a network namespace (`ip netns exec NS`).
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
@@ -21,6 +22,19 @@ pub use reconcile::{ApplyKind, ApplyReport};
 pub struct Nft {
     pub table: String,
     pub netns: Option<String>,
+    /// How deltas reach the kernel (full loads are always `nft -f`).
+    pub transport: Transport,
+}
+
+/// How [`Nft::reconcile_from`] sends a delta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Always `nft -f -`.
+    Text,
+    /// Element-only deltas (the common case: a pod added, removed or
+    /// relabelled) as one netlink batch on a `NETLINK_NETFILTER` socket
+    /// opened in the table's network namespace; anything else `nft -f -`.
+    Netlink,
 }
 
 impl Nft {
@@ -29,6 +43,7 @@ impl Nft {
         Self {
             table: table.into(),
             netns: netns.map(String::from),
+            transport: Transport::Netlink,
         }
     }
 

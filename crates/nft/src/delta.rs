@@ -27,6 +27,7 @@ mod plan;
 use palisade_compile::Ruleset;
 
 use crate::desired::{Desired, RenderError};
+use crate::incremental::Changed;
 use crate::render::check_table;
 use crate::script::Script;
 use crate::state::TableState;
@@ -40,6 +41,53 @@ pub fn delta(
 ) -> Result<Option<Script>, RenderError> {
     check_table(table)?;
     Ok(delta_desired(current, &Desired::from_ir(rs)?, table))
+}
+
+/// The transaction that turns the table `old` programmed into the one `new`
+/// wants, or `None` when nothing differs, computed from the IR objects that
+/// differ ([`Changed`]) without rebuilding the rest of the table: the hot
+/// path, for a table known to hold exactly `old`. Falls back to the whole
+/// comparison when an object changed type (it must be recreated, and the
+/// chains that use it rewritten, including unchanged ones).
+pub fn between(old: &Ruleset, new: &Ruleset, table: &str) -> Result<Option<Script>, RenderError> {
+    Ok(match between_parts(old, new, table)? {
+        Hot::Unchanged => None,
+        Hot::Whole(script) => script,
+        Hot::Parts { cur, want } => plan_script(&cur, &want, table),
+    })
+}
+
+/// What the hot path compares: nothing, the changed objects only (both
+/// sides), or (an object must be recreated) the whole-table delta.
+pub(crate) enum Hot {
+    Unchanged,
+    Parts { cur: TableState, want: Desired },
+    Whole(Option<Script>),
+}
+
+pub(crate) fn between_parts(old: &Ruleset, new: &Ruleset, table: &str) -> Result<Hot, RenderError> {
+    check_table(table)?;
+    let changed = Changed::between(old, new);
+    if changed.is_empty() {
+        return Ok(Hot::Unchanged);
+    }
+    let want = Desired::from_ir_changed(new, &changed)?;
+    let cur = Desired::from_ir_changed(old, &changed)?.state();
+    if plan::Plan::new(&cur, &want, table).recreates() {
+        let cur = Desired::from_ir(old)?.state();
+        return Ok(Hot::Whole(delta_desired(
+            &cur,
+            &Desired::from_ir(new)?,
+            table,
+        )));
+    }
+    Ok(Hot::Parts { cur, want })
+}
+
+/// The statements that turn `cur` into `want` (both the same selection).
+pub(crate) fn plan_script(cur: &TableState, want: &Desired, table: &str) -> Option<Script> {
+    let script = plan::Plan::new(cur, want, table).write();
+    (!script.text.is_empty()).then_some(script)
 }
 
 pub(crate) fn delta_desired(

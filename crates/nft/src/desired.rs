@@ -17,6 +17,8 @@ use crate::state::{ChainState, Hook, MapState, SetState, TableState};
 
 mod sets;
 
+use crate::incremental::{Changed, Only};
+
 use sets::{addr_set, named_port_set, port_set};
 
 /// Why an IR cannot be rendered. Each of these is a compiler bug or an
@@ -83,31 +85,46 @@ pub struct Desired {
 impl Desired {
     /// Validates `rs` and derives the table from it.
     pub fn from_ir(rs: &Ruleset) -> Result<Self, RenderError> {
+        Self::build(rs, &Only::All)
+    }
+
+    /// The part of the table `rs` wants that `changed` names: the objects
+    /// that differ between two IRs (see [`crate::incremental`]). Unchanged
+    /// objects are neither built nor validated again.
+    pub fn from_ir_changed(rs: &Ruleset, changed: &Changed) -> Result<Self, RenderError> {
+        Self::build(rs, &Only::Changed(changed))
+    }
+
+    fn build(rs: &Ruleset, only: &Only) -> Result<Self, RenderError> {
         let mut d = Desired::default();
-        for (name, set) in &rs.addr_sets {
+        for (name, set) in only.pick(&rs.addr_sets, Changed::sets) {
             d.add_set(name, addr_set(name, set)?)?;
         }
-        for (name, set) in &rs.port_sets {
+        for (name, set) in only.pick(&rs.port_sets, Changed::sets) {
             d.add_set(name, port_set(name, set)?)?;
         }
-        for (name, set) in &rs.named_port_sets {
+        for (name, set) in only.pick(&rs.named_port_sets, Changed::sets) {
             d.add_set(name, named_port_set(name, set)?)?;
         }
-        for (name, kind) in &rs.counters {
+        for (name, kind) in only.pick(&rs.counters, Changed::counters) {
             check_name("counter", name)?;
             d.counters.insert(
                 name.clone(),
                 format!("counter {name} ({})", describe_counter(kind)),
             );
         }
-        d.add_subject_chains(rs)?;
-        d.add_maps(rs)?;
+        d.add_subject_chains(rs, only)?;
+        d.add_maps(rs, only)?;
         for family in [Family::V4, Family::V6] {
-            // Fixed layout names (no underscore) cannot collide with IR names.
-            d.sets
-                .insert(hairpin_set(family).into(), sets::hairpin(family, rs));
+            if only.hairpin(family) {
+                // Fixed layout names (no underscore) cannot collide with IR names.
+                d.sets
+                    .insert(hairpin_set(family).into(), sets::hairpin(family, rs));
+            }
         }
-        d.add_base_chains();
+        if matches!(only, Only::All) {
+            d.add_base_chains();
+        }
         Ok(d)
     }
 
@@ -141,8 +158,8 @@ impl Desired {
         }
     }
 
-    fn add_subject_chains(&mut self, rs: &Ruleset) -> Result<(), RenderError> {
-        for (name, chain) in &rs.chains {
+    fn add_subject_chains(&mut self, rs: &Ruleset, only: &Only) -> Result<(), RenderError> {
+        for (name, chain) in only.pick(&rs.chains, Changed::chains) {
             check_name("chain", name)?;
             if name.starts_with(BASE_PREFIX) {
                 return Err(RenderError::Reserved(name.clone()));
@@ -167,9 +184,12 @@ impl Desired {
         Ok(())
     }
 
-    fn add_maps(&mut self, rs: &Ruleset) -> Result<(), RenderError> {
+    fn add_maps(&mut self, rs: &Ruleset, only: &Only) -> Result<(), RenderError> {
         for (direction, family) in MAPS {
             let name = map_name(direction, family);
+            if !only.map(name) {
+                continue;
+            }
             let key_type = format!("{} : verdict", Datatype::addr(family).name());
             let label = format!("map {name} ({direction} dispatch, {family:?})");
             let state = MapState {
@@ -180,7 +200,11 @@ impl Desired {
         }
         for (direction, entries) in &rs.dispatch {
             for (ip, chain) in entries {
-                if !self.chains.contains_key(chain) {
+                let name = map_name(*direction, Family::of(ip));
+                if !only.map(name) {
+                    continue;
+                }
+                if !rs.chains.contains_key(chain) || chain.starts_with(BASE_PREFIX) {
                     let from = format!("{direction} dispatch of {ip}");
                     return Err(RenderError::Dangling {
                         from,
@@ -188,7 +212,6 @@ impl Desired {
                         name: chain.clone(),
                     });
                 }
-                let name = map_name(*direction, Family::of(ip));
                 if let Some((map, _)) = self.maps.get_mut(name) {
                     map.elements.insert(ip.to_string(), chain.clone());
                 }

@@ -6,11 +6,14 @@
 //! ([`state::from_json`]), compares it with what the IR wants
 //! ([`state::expected`]) and sends either the whole table
 //! ([`render::full`]), only the differences ([`delta::delta`]), or nothing.
-//! On the hot path, [`Nft::reconcile_from`] diffs against the state the last
-//! update left instead of reading back (read-back costs about as much as a
-//! full apply). Every transaction is one `nft -f -` run, so a rejected update
-//! leaves the previous ruleset in force, and the error names the set or chain
-//! nft rejected ([`Script`] records which lines belong to which object).
+//! On the hot path, [`Nft::reconcile_from`] diffs the IR of the last update
+//! against the new one object by object ([`incremental`], [`delta::between`])
+//! instead of reading back (read-back costs about as much as a full apply),
+//! and sends element-only deltas as one netlink batch ([`netlink`]). Every
+//! other transaction is one `nft -f -` run. Both are atomic, so a rejected
+//! update leaves the previous ruleset in force, and the error names the set
+//! or chain the kernel rejected ([`Script`] records which lines belong to
+//! which object).
 //!
 //! [`example`] builds a small IR by hand, with typical changes to it; the
 //! tests use it, and `tests/kernel.rs` runs it against the real kernel in
@@ -26,15 +29,17 @@ mod desired;
 pub mod element;
 pub mod example;
 pub mod fingerprint;
+pub mod incremental;
 mod json;
 pub mod layout;
 mod names;
+pub mod netlink;
 pub mod render;
 mod rules;
 pub mod script;
 pub mod state;
 
-pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft};
+pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft, Transport};
 pub use desired::RenderError;
 pub use script::{Script, ScriptBuilder};
 pub use state::TableState;

@@ -9,9 +9,11 @@
 
 use std::time::{Duration, Instant};
 
-use palisade_compile::{compile, LocalPods, Ruleset};
+use std::sync::Mutex;
+
+use palisade_compile::{Compiler, LocalPods, Ruleset};
 use palisade_model::Cluster;
-use palisade_nft::{ApplyError, ApplyReport, Nft, TableState};
+use palisade_nft::{ApplyError, ApplyReport, Nft};
 
 /// Where the desired cluster state comes from.
 pub trait StateSource {
@@ -53,11 +55,24 @@ pub enum ReconcileError {
 pub struct Reconciler {
     pub nft: Nft,
     pub local: LocalPods,
+    /// Keeps the sets of the previous compilation for the hot path.
+    compiler: Mutex<Compiler>,
 }
 
 impl Reconciler {
     pub fn new(nft: Nft, local: LocalPods) -> Self {
-        Self { nft, local }
+        Self {
+            nft,
+            local,
+            compiler: Mutex::new(Compiler::new()),
+        }
+    }
+
+    /// Compiles with the sets of the previous compilation reused where no
+    /// changed pod can be in them (see [`Compiler`]).
+    fn compile(&self, cluster: Cluster) -> Ruleset {
+        let mut compiler = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
+        compiler.compile(cluster, &self.local)
     }
 
     /// One reconcile: snapshot, compile, read back, apply the difference.
@@ -66,7 +81,7 @@ impl Reconciler {
             return Ok(Outcome::NotReady);
         };
         let started = Instant::now();
-        let ruleset = compile(&cluster, &self.local);
+        let ruleset = self.compile(cluster);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile(&ruleset)?;
         Ok(Outcome::Applied {
@@ -77,19 +92,20 @@ impl Reconciler {
     }
 
     /// The hot path: like [`Reconciler::reconcile`], but diffs against
-    /// `known` (what the last update left in the kernel) instead of reading
-    /// the table back. If the kernel rejects that delta because the table
+    /// `known`, the ruleset of the last successful update (the `ruleset` of
+    /// its [`Outcome::Applied`]), object by object instead of reading the
+    /// table back. If the kernel rejects that delta because the table
     /// drifted, `Nft::reconcile_from` falls back to a read-back reconcile.
     pub fn reconcile_from(
         &self,
         source: &mut dyn StateSource,
-        known: &TableState,
+        known: &Ruleset,
     ) -> Result<Outcome, ReconcileError> {
         let Some(cluster) = source.snapshot() else {
             return Ok(Outcome::NotReady);
         };
         let started = Instant::now();
-        let ruleset = compile(&cluster, &self.local);
+        let ruleset = self.compile(cluster);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile_from(known, &ruleset)?;
         Ok(Outcome::Applied {

@@ -4,9 +4,10 @@ use std::time::{Duration, Instant};
 
 use palisade_compile::Ruleset;
 
-use super::{ApplyError, Nft};
-use crate::delta::delta_desired;
+use super::{ApplyError, Nft, Transport};
+use crate::delta::{between_parts, delta_desired, plan_script, Hot};
 use crate::desired::Desired;
+use crate::netlink::{self, element_batch};
 use crate::render::{check_table, full_desired};
 use crate::state::TableState;
 
@@ -25,8 +26,12 @@ pub enum ApplyKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyReport {
     pub kind: ApplyKind,
-    /// Lines of the transaction sent (0 when unchanged).
+    /// Lines of the transaction sent (0 when unchanged); for a netlink
+    /// batch, its number of messages.
     pub lines: usize,
+    /// What carried the update: netlink for element-only deltas (see
+    /// [`Transport`]), else `nft -f`.
+    pub transport: Transport,
     /// Wall time of the whole reconcile, read-back included.
     pub duration: Duration,
     /// When a delta was rejected and a read-back or the full program
@@ -57,31 +62,67 @@ impl Nft {
         self.converge(current.as_ref(), &desired, start)
     }
 
-    /// Like [`Nft::reconcile`], but trusts `known` (the state the last
-    /// successful update left, [`crate::state::expected`] of its IR) instead
-    /// of reading the table back: a one-element change costs one small
-    /// transaction. If nft rejects the delta (the table drifted), falls back
-    /// to [`Nft::reconcile`] and reports the rejection in `delta_error`.
-    pub fn reconcile_from(
-        &self,
-        known: &TableState,
-        rs: &Ruleset,
-    ) -> Result<ApplyReport, ApplyError> {
+    /// Like [`Nft::reconcile`], but trusts that the table holds exactly
+    /// `known` (the IR of the last successful update, which
+    /// `palisade_reconcile::Outcome::Applied` hands back) instead of reading
+    /// it back, and compares IR objects rather than whole tables
+    /// ([`crate::delta::between`]): a one-pod change costs a small
+    /// transaction and little else. If the kernel rejects the delta (the
+    /// table drifted), falls back to [`Nft::reconcile`] and reports the
+    /// rejection in `delta_error`.
+    pub fn reconcile_from(&self, known: &Ruleset, rs: &Ruleset) -> Result<ApplyReport, ApplyError> {
         let start = Instant::now();
-        check_table(&self.table)?;
-        let desired = Desired::from_ir(rs)?;
-        let Some(script) = delta_desired(known, &desired, &self.table) else {
+        let script = match between_parts(known, rs, &self.table)? {
+            Hot::Unchanged => None,
+            Hot::Whole(script) => script,
+            Hot::Parts { cur, want } => {
+                if let Some(sent) = self.try_netlink(&cur, &want, rs, start) {
+                    return sent;
+                }
+                plan_script(&cur, &want, &self.table)
+            }
+        };
+        let Some(script) = script else {
             return Ok(report(start, ApplyKind::Unchanged, 0, None));
         };
         match self.run(&script) {
             Ok(()) => Ok(report(start, ApplyKind::Delta, script.lines(), None)),
-            Err(rejected) => {
-                let mut report = self.reconcile(rs)?;
-                report.delta_error = Some(rejected.to_string());
-                report.duration = start.elapsed();
-                Ok(report)
-            }
+            Err(rejected) => self.repair(rs, start, rejected.to_string()),
         }
+    }
+
+    /// Sends an element-only delta as one netlink batch; `None` when the
+    /// transport is text or the delta is more than element changes.
+    fn try_netlink(
+        &self,
+        cur: &TableState,
+        want: &Desired,
+        rs: &Ruleset,
+        start: Instant,
+    ) -> Option<Result<ApplyReport, ApplyError>> {
+        if self.transport != Transport::Netlink {
+            return None;
+        }
+        let batch = element_batch(cur, want, &self.table, next_seq())?;
+        if batch.messages.is_empty() {
+            return Some(Ok(report(start, ApplyKind::Unchanged, 0, None)));
+        }
+        Some(match netlink::send(self.netns.as_deref(), &batch) {
+            Ok(()) => {
+                let mut done = report(start, ApplyKind::Delta, batch.messages.len(), None);
+                done.transport = Transport::Netlink;
+                Ok(done)
+            }
+            Err(e) => self.repair(rs, start, e.to_string()),
+        })
+    }
+
+    /// After a rejected delta: a read-back reconcile, reporting why.
+    fn repair(&self, rs: &Ruleset, start: Instant, why: String) -> Result<ApplyReport, ApplyError> {
+        let mut report = self.reconcile(rs)?;
+        report.delta_error = Some(why);
+        report.duration = start.elapsed();
+        Ok(report)
     }
 
     /// Sends what turns `current` into `desired`.
@@ -124,7 +165,15 @@ fn report(
     ApplyReport {
         kind,
         lines,
+        transport: Transport::Text,
         duration: start.elapsed(),
         delta_error,
     }
+}
+
+/// Netlink sequence numbers: distinct across the batches of this process.
+fn next_seq() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQ: AtomicU32 = AtomicU32::new(1);
+    SEQ.fetch_add(1 << 16, Ordering::Relaxed)
 }

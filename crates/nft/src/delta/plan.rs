@@ -54,6 +54,13 @@ impl<'a> Plan<'a> {
         plan
     }
 
+    /// Whether a set, map or chain must be deleted and re-added.
+    pub fn recreates(&self) -> bool {
+        !(self.recreate_sets.is_empty()
+            && self.recreate_maps.is_empty()
+            && self.recreate_chains.is_empty())
+    }
+
     fn chains_to_rewrite(&self) -> BTreeSet<&'a str> {
         both(&self.want.chains, &self.cur.chains)
             .filter(|(n, w, c)| {

@@ -173,3 +173,17 @@ fn foreign_objects_in_our_table_are_removed() {
     current.counters.insert("k_stray".into());
     insta::assert_snapshot!(delta(&current, &rs, "palisade").unwrap().unwrap().text);
 }
+
+/// The IR-level delta writes exactly what the whole-table comparison writes.
+#[test]
+fn between_irs_equals_the_whole_table_delta() {
+    for (name, change) in example::changes() {
+        let before = example::ruleset();
+        let mut after = before.clone();
+        change(&mut after);
+        let whole = delta(&expected(&before).unwrap(), &after, "palisade").unwrap();
+        let fast = between(&before, &after, "palisade").unwrap();
+        assert_eq!(fast, whole, "{name}");
+        assert_eq!(between(&after, &after, "palisade").unwrap(), None, "{name}");
+    }
+}

@@ -1,0 +1,151 @@
+//! A `NETLINK_NETFILTER` socket in a network namespace, one batch sent and
+//! every ACK read back.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::sched::{setns, CloneFlags};
+use nix::sys::socket::{
+    bind, recv, sendto, setsockopt, socket, sockopt, AddressFamily, MsgFlags, NetlinkAddr,
+    SockFlag, SockProtocol, SockType,
+};
+use nix::sys::time::TimeVal;
+
+use super::Batch;
+
+/// `NLMSG_ERROR`: an ACK (error 0) or an error.
+const NLMSG_ERROR: u16 = 2;
+
+/// Why a netlink batch failed. The kernel applies a batch whole or not at
+/// all, so after any of these the previous ruleset is still in force.
+#[derive(Debug, thiserror::Error)]
+pub enum NetlinkError {
+    #[error("could not open a netfilter netlink socket{}: {source}", in_ns(.netns))]
+    Socket {
+        netns: Option<String>,
+        source: std::io::Error,
+    },
+    #[error("netlink {step}: {source}")]
+    Io {
+        step: &'static str,
+        source: std::io::Error,
+    },
+    /// The kernel refused the batch, naming each message it refused.
+    #[error("the kernel rejected the update: {}", .refused.join("; "))]
+    Rejected { refused: Vec<String> },
+    #[error("netlink: no answer for {missing} of the batch's messages")]
+    NoAnswer { missing: usize },
+}
+
+fn in_ns(netns: &Option<String>) -> String {
+    netns
+        .as_ref()
+        .map_or_else(String::new, |ns| format!(" in network namespace {ns}"))
+}
+
+/// Opens a socket in `netns` (`None`: ours), sends `batch`, reads the ACKs.
+pub fn send(netns: Option<&str>, batch: &Batch) -> Result<(), NetlinkError> {
+    let fd = open(netns).map_err(|source| NetlinkError::Socket {
+        netns: netns.map(String::from),
+        source,
+    })?;
+    let io = |step| {
+        move |e: nix::Error| NetlinkError::Io {
+            step,
+            source: e.into(),
+        }
+    };
+    sendto(
+        fd.as_raw_fd(),
+        &batch.bytes,
+        &NetlinkAddr::new(0, 0),
+        MsgFlags::empty(),
+    )
+    .map_err(io("send"))?;
+    let mut waiting: Vec<(u32, &str)> = batch
+        .messages
+        .iter()
+        .map(|(s, w)| (*s, w.as_str()))
+        .collect();
+    let mut refused = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    while !waiting.is_empty() {
+        let n = match recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(nix::Error::EAGAIN) if !refused.is_empty() => break,
+            Err(nix::Error::EAGAIN) => {
+                return Err(NetlinkError::NoAnswer {
+                    missing: waiting.len(),
+                })
+            }
+            Err(e) => return Err(io("receive")(e)),
+        };
+        for (seq, errno) in acks(&buf[..n]) {
+            let what = match waiting.iter().position(|(s, _)| *s == seq) {
+                Some(i) => waiting.swap_remove(i).1.to_string(),
+                None if seq == batch.first_seq() => "the batch".to_string(),
+                None => format!("message {seq}"),
+            };
+            if errno != 0 {
+                let err = std::io::Error::from_raw_os_error(-errno);
+                refused.push(format!("{what}: {err}"));
+                if seq == batch.first_seq() {
+                    waiting.clear();
+                }
+            }
+        }
+    }
+    match refused.is_empty() {
+        true => Ok(()),
+        false => Err(NetlinkError::Rejected { refused }),
+    }
+}
+
+/// (sequence number, error) of every `NLMSG_ERROR` in a datagram.
+pub(super) fn acks(mut buf: &[u8]) -> Vec<(u32, i32)> {
+    let mut out = Vec::new();
+    while buf.len() >= 16 {
+        let u32_at =
+            |b: &[u8], i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        let len = (u32_at(buf, 0) as usize).min(buf.len());
+        let kind = u16::from_ne_bytes([buf[4], buf[5]]);
+        let seq = u32_at(buf, 8);
+        if kind == NLMSG_ERROR && len >= 20 {
+            let errno = i32::from_ne_bytes(buf[16..20].try_into().expect("4 bytes"));
+            out.push((seq, errno));
+        }
+        if len < 16 {
+            break;
+        }
+        buf = &buf[len.next_multiple_of(4).min(buf.len())..];
+    }
+    out
+}
+
+/// A bound netfilter socket created inside `netns`: a socket stays in the
+/// namespace it was created in, so a short-lived thread enters the
+/// namespace, creates it and exits; this thread never changes namespace.
+fn open(netns: Option<&str>) -> std::io::Result<OwnedFd> {
+    let Some(ns) = netns else { return create() };
+    let path = format!("/run/netns/{ns}");
+    let handle = std::fs::File::open(&path)?;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            setns(&handle, CloneFlags::CLONE_NEWNET)?;
+            create()
+        })
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("netns thread panicked")))
+    })
+}
+
+fn create() -> std::io::Result<OwnedFd> {
+    let fd = socket(
+        AddressFamily::Netlink,
+        SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkNetFilter,
+    )?;
+    bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0))?;
+    setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::new(5, 0))?;
+    Ok(fd)
+}
