@@ -188,13 +188,13 @@ fn set_diff(old: &Ruleset, new: &Ruleset, name: &str) -> Option<(Vec<Elem>, Vec<
     Some((keys(gone)?, keys(added)?))
 }
 
+/// Entries gone, and entries added.
+type GoneAdded<K, V> = (Vec<(K, V)>, Vec<(K, V)>);
+
 /// Entries of `a` not in `b` (or with another value there), and of `b` not
 /// in `a` (or with another value), by a merge of the two key-sorted lists
 /// (the IR keeps them sorted; an unsorted input is sorted first).
-fn diff<K: Ord + Clone, V: PartialEq + Clone>(
-    a: &[(K, V)],
-    b: &[(K, V)],
-) -> (Vec<(K, V)>, Vec<(K, V)>) {
+fn diff<K: Ord + Clone, V: PartialEq + Clone>(a: &[(K, V)], b: &[(K, V)]) -> GoneAdded<K, V> {
     let sorted = |v: &[(K, V)]| v.windows(2).all(|w| w[0].0 < w[1].0);
     if !(sorted(a) && sorted(b)) {
         let mut a = a.to_vec();
