@@ -50,11 +50,13 @@ pub fn delta(
 /// comparison when an object changed type (it must be recreated, and the
 /// chains that use it rewritten, including unchanged ones).
 pub fn between(old: &Ruleset, new: &Ruleset, table: &str) -> Result<Option<Script>, RenderError> {
-    Ok(match between_parts(old, new, table)? {
-        Hot::Unchanged => None,
-        Hot::Whole(script) => script,
-        Hot::Parts { cur, want } => plan_script(&cur, &want, table),
-    })
+    Ok(
+        match between_parts(old, new, table, &Changed::between(old, new))? {
+            Hot::Unchanged => None,
+            Hot::Whole(script) => script,
+            Hot::Parts { cur, want } => plan_script(&cur, &want, table),
+        },
+    )
 }
 
 /// What the hot path compares: nothing, the changed objects only (both
@@ -65,14 +67,18 @@ pub(crate) enum Hot {
     Whole(Option<Script>),
 }
 
-pub(crate) fn between_parts(old: &Ruleset, new: &Ruleset, table: &str) -> Result<Hot, RenderError> {
+pub(crate) fn between_parts(
+    old: &Ruleset,
+    new: &Ruleset,
+    table: &str,
+    changed: &Changed,
+) -> Result<Hot, RenderError> {
     check_table(table)?;
-    let changed = Changed::between(old, new);
     if changed.is_empty() {
         return Ok(Hot::Unchanged);
     }
-    let want = Desired::from_ir_changed(new, &changed)?;
-    let cur = Desired::from_ir_changed(old, &changed)?.state();
+    let want = Desired::from_ir_changed(new, changed)?;
+    let cur = Desired::from_ir_changed(old, changed)?.state();
     if plan::Plan::new(&cur, &want, table).recreates() {
         let cur = Desired::from_ir(old)?.state();
         return Ok(Hot::Whole(delta_desired(

@@ -37,10 +37,20 @@ impl Changed {
                 maps.insert(map_name(direction, family));
             }
         }
-        let hairpin = [Family::V4, Family::V6]
-            .into_iter()
-            .filter(|f| dispatched(old, *f) != dispatched(new, *f))
-            .collect();
+        // Same keys in every dispatch map (a relabel): same hairpin pairs.
+        let same_keys =
+            MAPS.iter()
+                .all(|(d, _)| match (old.dispatch.get(d), new.dispatch.get(d)) {
+                    (Some(a), Some(b)) => a.keys().eq(b.keys()),
+                    (a, b) => a.is_none() && b.is_none(),
+                });
+        let hairpin = match same_keys {
+            true => BTreeSet::new(),
+            false => [Family::V4, Family::V6]
+                .into_iter()
+                .filter(|f| dispatched(old, *f) != dispatched(new, *f))
+                .collect(),
+        };
         Self {
             sets,
             chains: differing(&old.chains, &new.chains),

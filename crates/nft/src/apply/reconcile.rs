@@ -7,7 +7,8 @@ use palisade_compile::Ruleset;
 use super::{ApplyError, Nft, Transport};
 use crate::delta::{between_parts, delta_desired, plan_script, Hot};
 use crate::desired::Desired;
-use crate::netlink::{self, element_batch};
+use crate::incremental::Changed;
+use crate::netlink::{self, ir_batch};
 use crate::render::{check_table, full_desired};
 use crate::state::TableState;
 
@@ -72,15 +73,17 @@ impl Nft {
     /// rejection in `delta_error`.
     pub fn reconcile_from(&self, known: &Ruleset, rs: &Ruleset) -> Result<ApplyReport, ApplyError> {
         let start = Instant::now();
-        let script = match between_parts(known, rs, &self.table)? {
+        let changed = Changed::between(known, rs);
+        if changed.is_empty() {
+            return Ok(report(start, ApplyKind::Unchanged, 0, None));
+        }
+        if let Some(sent) = self.try_netlink(known, rs, &changed, start) {
+            return sent;
+        }
+        let script = match between_parts(known, rs, &self.table, &changed)? {
             Hot::Unchanged => None,
             Hot::Whole(script) => script,
-            Hot::Parts { cur, want } => {
-                if let Some(sent) = self.try_netlink(&cur, &want, rs, start) {
-                    return sent;
-                }
-                plan_script(&cur, &want, &self.table)
-            }
+            Hot::Parts { cur, want } => plan_script(&cur, &want, &self.table),
         };
         let Some(script) = script else {
             return Ok(report(start, ApplyKind::Unchanged, 0, None));
@@ -95,15 +98,16 @@ impl Nft {
     /// transport is text or the delta is more than element changes.
     fn try_netlink(
         &self,
-        cur: &TableState,
-        want: &Desired,
+        known: &Ruleset,
         rs: &Ruleset,
+        changed: &Changed,
         start: Instant,
     ) -> Option<Result<ApplyReport, ApplyError>> {
         if self.transport != Transport::Netlink {
             return None;
         }
-        let batch = element_batch(cur, want, &self.table, next_seq())?;
+        check_table(&self.table).ok()?;
+        let batch = ir_batch(known, rs, changed, &self.table, next_seq())?;
         if batch.messages.is_empty() {
             return Some(Ok(report(start, ApplyKind::Unchanged, 0, None)));
         }

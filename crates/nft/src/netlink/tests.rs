@@ -48,7 +48,7 @@ fn only_message(batch: &Batch) -> (&[u8], &[u8]) {
 #[test]
 fn a_verdict_map_element_is_laid_out_as_nft_does() {
     let mut batch = Batch::new(7);
-    let key = map_key("10.0.0.1").unwrap();
+    let key = set_key(&Element::single(&[0x0a00_0001]), &[Datatype::Ipv4Addr]).unwrap();
     let elem = Elem {
         jump: Some("c_x".into()),
         ..key

@@ -145,3 +145,39 @@ fn a_rejected_batch_changes_nothing() {
     assert_eq!(read(&nft), drifted, "a rejected batch must change nothing");
     assert_ne!(read(&nft), cur);
 }
+
+/// One-pod changes of a synthetic cluster (every pod local, so a change is
+/// elements only unless a chain appears or goes): netlink and `nft -f`
+/// leave the same table.
+#[test]
+fn synthetic_pod_changes_read_back_like_nft_f() {
+    use palisade_compile::{compile, LocalPods};
+    use palisade_synth::{generate, Params};
+    let cluster = generate(&Params::new(300, 60));
+    let pods: Vec<_> = cluster.pods().cloned().collect();
+    let mut netlink_used = 0;
+    for (i, pod) in pods.iter().enumerate().step_by(61) {
+        let mut removed = cluster.clone();
+        removed.remove_pod(&pod.id());
+        let mut relabelled = cluster.clone();
+        relabelled.pod_mut(&pod.id()).expect("pod").labels =
+            pods[(i + 7) % pods.len()].labels.clone();
+        for (what, after) in [("removed", removed), ("relabelled", relabelled)] {
+            let (before, after) = (
+                compile(&cluster, &LocalPods::All),
+                compile(&after, &LocalPods::All),
+            );
+            let Some((_a, text, ..)) = applied(Transport::Text, &before, &after) else {
+                return;
+            };
+            let Some((_b, nl, _, carried)) = applied(Transport::Netlink, &before, &after) else {
+                return;
+            };
+            netlink_used += usize::from(carried == Transport::Netlink);
+            let state = read(&nl);
+            assert_eq!(state, read(&text), "{} {what}", pod.id());
+            assert_eq!(state, expected(&after).unwrap(), "{} {what}", pod.id());
+        }
+    }
+    assert!(netlink_used > 0, "some of the changes were element-only");
+}
