@@ -76,12 +76,19 @@ fn chain_for(
             );
         }
     }
-    let deny_counter = name("d", &key);
+    let audit = cluster.audit_only(isolating.iter().copied());
+    // An audit chain counts would-be denials in a counter of its own, so a
+    // mode change never mixes audited and dropped packets in one counter.
+    let deny_counter = match audit {
+        true => name("d", &format!("{key} audit")),
+        false => name("d", &key),
+    };
     rs.counters.insert(
         deny_counter.clone(),
         CounterKind::DefaultDeny {
             direction: d,
             isolated_by: refs.clone(),
+            audit,
         },
     );
     rs.chains.insert(
@@ -91,6 +98,7 @@ fn chain_for(
             isolated_by: refs,
             rules,
             deny_counter,
+            audit,
         },
     );
     chain_name

@@ -107,6 +107,7 @@ impl Desired {
             d.sets
                 .insert(hairpin_set(family).into(), sets::hairpin(family, rs));
         }
+        d.sets.extend(crate::flowlog::rate_sets());
         d.add_base_chains();
         Ok(d)
     }
@@ -249,9 +250,11 @@ fn describe_counter(kind: &CounterKind) -> String {
         CounterKind::DefaultDeny {
             direction,
             isolated_by,
+            audit,
         } => {
             let by: Vec<String> = isolated_by.iter().map(ToString::to_string).collect();
-            format!("default deny of {direction}, isolated by {}", by.join(", "))
+            let what = if *audit { "audited denials" } else { "default deny" };
+            format!("{what} of {direction}, isolated by {}", by.join(", "))
         }
     }
 }

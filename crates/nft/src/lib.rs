@@ -26,6 +26,7 @@ mod desired;
 pub mod element;
 pub mod example;
 pub mod fingerprint;
+pub mod flowlog;
 mod json;
 pub mod layout;
 mod names;
