@@ -23,10 +23,7 @@ fn audit_only_isolation_allows_and_explains_the_would_be_denial() {
     assert!(v.audited());
     assert!(matches!(v.ingress.verdict, SideVerdict::Audited(_)));
     let text = v.explain();
-    assert!(
-        text.contains("ALLOWED (audit: would be denied)"),
-        "{text}"
-    );
+    assert!(text.contains("ALLOWED (audit: would be denied)"), "{text}");
     assert!(
         text.contains("allowed: ns-1/http-echo is isolated for ingress only by audit policy ns-1/deny-all-by-default (would be denied"),
         "{text}"

@@ -253,7 +253,11 @@ fn describe_counter(kind: &CounterKind) -> String {
             audit,
         } => {
             let by: Vec<String> = isolated_by.iter().map(ToString::to_string).collect();
-            let what = if *audit { "audited denials" } else { "default deny" };
+            let what = if *audit {
+                "audited denials"
+            } else {
+                "default deny"
+            };
             format!("{what} of {direction}, isolated by {}", by.join(", "))
         }
     }

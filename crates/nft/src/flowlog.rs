@@ -120,10 +120,7 @@ mod tests {
         assert_eq!(p, "palisade audit ce_0123456789ab");
         assert!(p.len() < 128);
         assert_eq!(parse_prefix(&p), Some((true, "ce_0123456789ab")));
-        assert_eq!(
-            parse_prefix("palisade deny ci_1\0"),
-            Some((false, "ci_1"))
-        );
+        assert_eq!(parse_prefix("palisade deny ci_1\0"), Some((false, "ci_1")));
         assert_eq!(parse_prefix("other deny ci_1"), None);
         assert_eq!(parse_prefix("palisade drop ci_1"), None);
         assert_eq!(parse_prefix("palisade deny"), None);

@@ -68,7 +68,10 @@ fn deny(name: &str, chain: &Chain, rs: &Ruleset) -> Result<RenderedRule, RenderE
     let counter = counter_ref(name, &chain.deny_counter, rs)?;
     let by: Vec<String> = chain.isolated_by.iter().map(ToString::to_string).collect();
     let (verdict, why) = match chain.audit {
-        true => ("accept", "audit (would deny): isolated only by audit policies"),
+        true => (
+            "accept",
+            "audit (would deny): isolated only by audit policies",
+        ),
         false => ("drop", "default deny: isolated by"),
     };
     let why = format!("{why} {}", by.join(", "));

@@ -80,7 +80,10 @@ pub(crate) fn annotations(cx: &mut Cx<'_>, at: &At<'_>) -> Option<PolicyMode> {
         if p.key == MODE_ANNOTATION {
             match p.value.parse::<PolicyMode>() {
                 Ok(m) => mode = Some(m),
-                Err(e) => cx.warn(&p.value_at, format!("{e}; ignored (the default mode applies)")),
+                Err(e) => cx.warn(
+                    &p.value_at,
+                    format!("{e}; ignored (the default mode applies)"),
+                ),
             }
         }
         let lower = p.key.to_ascii_lowercase();

@@ -1,0 +1,68 @@
+//! The pipeline shared by the agent and the lab recorder: NFLOG socket ->
+//! decode -> attribute -> dedup -> records.
+
+use std::time::Duration;
+
+use crate::attribute::Attributor;
+use crate::dedup::Dedup;
+use crate::record::FlowRecord;
+use crate::socket::{NflogSocket, Received, SocketError};
+use crate::time::now_ms;
+
+/// What one [`FlowLog::next`] call produced.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub records: Vec<FlowRecord>,
+    /// Packets logged again within the same second (not recorded).
+    pub duplicates: usize,
+    /// Packets that could not be decoded.
+    pub undecodable: usize,
+    /// The socket buffer overflowed: some packets were lost.
+    pub overrun: bool,
+}
+
+/// A bound NFLOG group and its dedup state.
+#[derive(Debug)]
+pub struct FlowLog {
+    socket: NflogSocket,
+    dedup: Dedup,
+}
+
+impl FlowLog {
+    /// Binds `group` in the calling thread's network namespace; `poll` is
+    /// how long [`FlowLog::next`] waits at most.
+    pub fn open(group: u16, poll: Duration) -> Result<Self, SocketError> {
+        let socket = NflogSocket::bind(group)?;
+        socket.set_timeout(poll)?;
+        Ok(Self {
+            socket,
+            dedup: Dedup::new(),
+        })
+    }
+
+    /// Waits for logged packets (at most the poll time) and returns their
+    /// records, attributed with `attributor`.
+    pub fn next(&mut self, attributor: &Attributor) -> Result<Batch, SocketError> {
+        let mut batch = Batch::default();
+        let packets = match self.socket.recv()? {
+            Received::Packets(p) => p,
+            Received::Timeout => return Ok(batch),
+            Received::Overrun => {
+                batch.overrun = true;
+                return Ok(batch);
+            }
+        };
+        let now = now_ms();
+        for p in &packets {
+            match attributor.record(p, now) {
+                Ok(Some((record, key))) => match self.dedup.admit(key, now) {
+                    true => batch.records.push(record),
+                    false => batch.duplicates += 1,
+                },
+                Ok(None) => {}
+                Err(_) => batch.undecodable += 1,
+            }
+        }
+        Ok(batch)
+    }
+}
