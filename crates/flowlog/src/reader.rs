@@ -43,13 +43,27 @@ impl FlowLog {
     /// Waits for logged packets (at most the poll time) and returns their
     /// records, attributed with `attributor`.
     pub fn next(&mut self, attributor: &Attributor) -> Result<Batch, SocketError> {
+        let received = self.socket.recv()?;
+        Ok(self.records(received, attributor))
+    }
+
+    /// Waits for logged packets (at most the poll time), without decoding
+    /// them: the caller can refresh its attributor first (a packet may name
+    /// a chain that the latest ruleset just created), then call
+    /// [`FlowLog::records`].
+    pub fn recv(&mut self) -> Result<Received, SocketError> {
+        self.socket.recv()
+    }
+
+    /// The deduplicated records of what [`FlowLog::recv`] returned.
+    pub fn records(&mut self, received: Received, attributor: &Attributor) -> Batch {
         let mut batch = Batch::default();
-        let packets = match self.socket.recv()? {
+        let packets = match received {
             Received::Packets(p) => p,
-            Received::Timeout => return Ok(batch),
+            Received::Timeout => return batch,
             Received::Overrun => {
                 batch.overrun = true;
-                return Ok(batch);
+                return batch;
             }
         };
         let now = now_ms();
@@ -63,6 +77,6 @@ impl FlowLog {
                 Err(_) => batch.undecodable += 1,
             }
         }
-        Ok(batch)
+        batch
     }
 }

@@ -9,6 +9,7 @@ mod apply;
 mod backend;
 mod cli;
 mod demo;
+mod events;
 mod get;
 mod labels;
 mod ops;
