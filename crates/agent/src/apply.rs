@@ -67,6 +67,8 @@ pub struct Applier {
     /// failure (the next reconcile reads back).
     pub known: Option<TableState>,
     pub failclosed: Option<FailClosed>,
+    /// Attribution of the denied-flow log and the per-policy counters.
+    pub flows: Option<std::sync::Arc<crate::flows::Flows>>,
 }
 
 impl Applier {
@@ -84,6 +86,9 @@ impl Applier {
             return Ok(Applied::NotReady);
         };
         self.known = expected(&ruleset).ok();
+        if let (Some(flows), Some(summary)) = (&self.flows, &self.source.last) {
+            flows.update(&ruleset, summary.pods.iter().cloned());
+        }
         self.sync_failclosed(trigger != Trigger::Event)?;
         Ok(Applied::Done(report))
     }

@@ -45,6 +45,20 @@ impl Attributor {
 
     /// Takes the chains of `rs` and the pod addresses of `cluster`.
     pub fn update(&mut self, cluster: &Cluster, rs: &Ruleset) {
+        let pods = cluster.pods().filter(|p| !p.host_network).flat_map(|p| {
+            p.ips
+                .iter()
+                .map(move |ip| (*ip, p.namespace.clone(), p.name.clone()))
+        });
+        self.update_parts(rs, pods);
+    }
+
+    /// Takes the chains of `rs` and the pod addresses `(ip, namespace, name)`.
+    pub fn update_parts(
+        &mut self,
+        rs: &Ruleset,
+        pods: impl IntoIterator<Item = (IpAddr, String, String)>,
+    ) {
         let chains = rs
             .chains
             .iter()
@@ -57,14 +71,9 @@ impl Attributor {
             })
             .collect();
         self.previous = std::mem::replace(&mut self.chains, chains);
-        self.pods = cluster
-            .pods()
-            .filter(|p| !p.host_network)
-            .flat_map(|p| {
-                p.ips
-                    .iter()
-                    .map(move |ip| (*ip, (p.namespace.clone(), p.name.clone())))
-            })
+        self.pods = pods
+            .into_iter()
+            .map(|(ip, ns, name)| (ip, (ns, name)))
             .collect();
     }
 

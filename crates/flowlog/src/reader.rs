@@ -40,6 +40,26 @@ impl FlowLog {
         })
     }
 
+    /// [`FlowLog::open`] in the named network namespace (`/run/netns/NAME`),
+    /// or in the caller's when `netns` is `None`. The socket stays in that
+    /// namespace for its life; only a short-lived thread joins it.
+    pub fn open_in(netns: Option<&str>, group: u16, poll: Duration) -> Result<Self, SocketError> {
+        let Some(name) = netns else {
+            return Self::open(group, poll);
+        };
+        let file = std::fs::File::open(format!("/run/netns/{name}"))
+            .map_err(|e| SocketError::Netns(format!("{name}: {e}")))?;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                    .map_err(|e| SocketError::Netns(format!("{name}: {e}")))?;
+                Self::open(group, poll)
+            })
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    }
+
     /// Waits for logged packets (at most the poll time) and returns their
     /// records, attributed with `attributor`.
     pub fn next(&mut self, attributor: &Attributor) -> Result<Batch, SocketError> {

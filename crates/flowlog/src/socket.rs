@@ -27,6 +27,8 @@ pub enum SocketError {
     },
     #[error(transparent)]
     Parse(#[from] nflog::ParseError),
+    #[error("entering network namespace {0}")]
+    Netns(String),
 }
 
 fn sys(what: &'static str) -> impl Fn(Errno) -> SocketError {
