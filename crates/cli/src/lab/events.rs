@@ -214,6 +214,15 @@ fn row(cols: &[String; 7]) -> String {
         .to_string()
 }
 
+/// `-o`: `json`, or the table (`None`, `table`).
+pub fn json_output(o: Option<&str>) -> Result<bool> {
+    match o {
+        None | Some("table") => Ok(false),
+        Some("json") => Ok(true),
+        Some(other) => bail!("unknown output format {other:?} (expected table or json)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,14 +234,5 @@ mod tests {
             row(&columns(&r)),
             "2026-11-24T20:00:00.123Z deny  ingress   TCP      ns-1/busybox:41234           ns-1/http-echo:80            ns-1/deny-all-by-default"
         );
-    }
-}
-
-/// `-o`: `json`, or the table (`None`, `table`).
-pub fn json_output(o: Option<&str>) -> Result<bool> {
-    match o {
-        None | Some("table") => Ok(false),
-        Some("json") => Ok(true),
-        Some(other) => bail!("unknown output format {other:?} (expected table or json)"),
     }
 }
