@@ -67,6 +67,8 @@ pub struct Applier {
     /// failure (the next reconcile reads back).
     pub known: Option<Ruleset>,
     pub failclosed: Option<FailClosed>,
+    /// Attribution of the denied-flow log and the per-policy counters.
+    pub flows: Option<std::sync::Arc<crate::flows::Flows>>,
 }
 
 impl Applier {
@@ -83,6 +85,9 @@ impl Applier {
         else {
             return Ok(Applied::NotReady);
         };
+        if let (Some(flows), Some(summary)) = (&self.flows, &self.source.last) {
+            flows.update(&ruleset, summary.pods.iter().cloned());
+        }
         self.known = Some(*ruleset);
         self.sync_failclosed(trigger != Trigger::Event)?;
         Ok(Applied::Done(report))

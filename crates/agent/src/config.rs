@@ -106,6 +106,20 @@ pub struct Config {
     #[arg(long, env = "PALISADE_REQUIRE_BR_NETFILTER")]
     pub require_br_netfilter: bool,
 
+    /// Read the denied-flow log (NFLOG group 3117) and serve it on /flows
+    /// and /flows/stream (also logged, target `palisade::flows`).
+    #[arg(long, env = "PALISADE_FLOW_LOG", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub flow_log: bool,
+
+    /// How many denied-flow records /flows keeps in memory (the oldest go first).
+    #[arg(
+        long,
+        env = "PALISADE_FLOW_RING_SIZE",
+        default_value_t = 10_000,
+        value_name = "N"
+    )]
+    pub flow_ring_size: usize,
+
     /// Network namespace to program instead of the agent's own (tests).
     #[arg(long, env = "PALISADE_NETNS", hide = true)]
     pub netns: Option<String>,
@@ -139,6 +153,8 @@ impl Config {
             fail_closed: false,
             pod_cidr: Vec::new(),
             require_br_netfilter: false,
+            flow_log: true,
+            flow_ring_size: 10_000,
             netns: None,
         }
     }

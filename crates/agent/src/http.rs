@@ -1,12 +1,13 @@
-//! The operations endpoint: `/metrics` (Prometheus text), `/healthz`
-//! (liveness) and `/readyz` (readiness), plain HTTP/1.1 on `--listen`.
+//! The operations endpoint: `/metrics` (Prometheus text, with the
+//! per-policy counters read from the kernel), `/healthz` (liveness),
+//! `/readyz` (readiness), and the denied-flow log: `/flows` (JSON) and
+//! `/flows/stream` (server-sent events); plain HTTP/1.1 on `--listen`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -15,6 +16,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch as signal;
 use tracing::debug;
 
+use crate::counters;
+use crate::flows::Flows;
+use crate::flows_http::{self, full, respond, text, Body};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::shared::SharedRef;
@@ -25,6 +29,12 @@ pub struct Endpoints {
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub shared: SharedRef,
+    pub flows: Arc<Flows>,
+    /// palisade's table and its netns, for the per-policy counters.
+    pub table: String,
+    pub netns: Option<String>,
+    /// Ends server-sent-event streams when the agent stops.
+    pub stop: signal::Receiver<bool>,
 }
 
 /// Binds `addr`; the returned listener is then served by [`serve`].
@@ -46,7 +56,7 @@ pub async fn serve(listener: TcpListener, endpoints: Endpoints, mut stop: signal
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let endpoints = endpoints.clone();
-                async move { Ok::<_, Infallible>(route(&endpoints, &req)) }
+                async move { Ok::<_, Infallible>(route(&endpoints, &req).await) }
             });
             let io = TokioIo::new(stream);
             if let Err(e) = http1::Builder::new().serve_connection(io, service).await {
@@ -56,38 +66,47 @@ pub async fn serve(listener: TcpListener, endpoints: Endpoints, mut stop: signal
     }
 }
 
-fn route(endpoints: &Endpoints, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(endpoints: &Endpoints, req: &Request<Incoming>) -> Response<Body> {
+    let query = req.uri().query();
     match req.uri().path() {
-        "/metrics" => reply(
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            endpoints.metrics.encode(),
-        ),
+        "/metrics" => metrics(endpoints).await,
         "/healthz" => verdict(endpoints.health.alive()),
         "/readyz" => verdict(endpoints.health.ready(&endpoints.shared.caches)),
-        _ => reply(
+        "/flows" => flows_http::list(&endpoints.flows, query),
+        "/flows/stream" => flows_http::stream(&endpoints.flows, query, endpoints.stop.clone()),
+        _ => text(
             StatusCode::NOT_FOUND,
-            TEXT,
-            "not found: try /metrics, /healthz, /readyz\n".into(),
+            "not found: try /metrics, /healthz, /readyz, /flows, /flows/stream\n".into(),
         ),
     }
+}
+
+/// The registry's metrics plus the per-policy counters (one `nft` run per
+/// scrape, off the async threads; when it fails the rest is still served).
+async fn metrics(endpoints: &Endpoints) -> Response<Body> {
+    let (table, netns) = (endpoints.table.clone(), endpoints.netns.clone());
+    let values = tokio::task::spawn_blocking(move || counters::read(&table, netns.as_deref()))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    let extra = match values {
+        Ok(values) => counters::encode(&endpoints.flows.counters(), &values),
+        Err(e) => {
+            debug!(error = %e, "per-policy counters unavailable");
+            String::new()
+        }
+    };
+    respond(
+        StatusCode::OK,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        full(counters::splice(endpoints.metrics.encode(), &extra)),
+    )
 }
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-fn verdict(result: Result<String, String>) -> Response<Full<Bytes>> {
+fn verdict(result: Result<String, String>) -> Response<Body> {
     match result {
-        Ok(body) => reply(StatusCode::OK, TEXT, body),
-        Err(body) => reply(StatusCode::SERVICE_UNAVAILABLE, TEXT, body),
+        Ok(body) => respond(StatusCode::OK, TEXT, full(body)),
+        Err(body) => respond(StatusCode::SERVICE_UNAVAILABLE, TEXT, full(body)),
     }
-}
-
-fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static(content_type),
-    );
-    response
 }

@@ -1,6 +1,7 @@
 //! Wiring: the API client, the tasks of a running agent, signals, cleanup.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use crate::config::Config;
 use crate::convert::Watched;
 use crate::engine::{Engine, Timing};
 use crate::failclosed::FailClosed;
+use crate::flows::Flows;
 use crate::health::Health;
 use crate::http::{self, Endpoints};
 use crate::metrics::Metrics;
@@ -41,7 +43,9 @@ pub struct Running {
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub shared: SharedRef,
+    pub flows: Arc<Flows>,
     stop: signal::Sender<bool>,
+    flows_stop: Arc<AtomicBool>,
     tasks: JoinSet<()>,
 }
 
@@ -49,6 +53,7 @@ impl Running {
     /// Stops every task and waits for them. The table stays in place.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
+        self.flows_stop.store(true, Ordering::Relaxed);
         while self.tasks.join_next().await.is_some() {}
     }
 
@@ -105,10 +110,19 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
     let http_addr = listener.local_addr()?;
     let (stop, stopped) = signal::channel(false);
     let mut tasks = JoinSet::new();
+    let flows = Arc::new(Flows::new(config.flow_ring_size));
+    let flows_stop = Arc::new(AtomicBool::new(false));
+    if config.flow_log {
+        flows.start(config.netns.as_deref(), flows_stop.clone());
+    }
     let endpoints = Endpoints {
         metrics: metrics.clone(),
         health: health.clone(),
         shared: shared.clone(),
+        flows: flows.clone(),
+        table: config.table.clone(),
+        netns: config.netns.clone(),
+        stop: stopped.clone(),
     };
     tasks.spawn(http::serve(listener, endpoints, stopped.clone()));
     let watch = WatchCtx {
@@ -121,8 +135,10 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
     spawn_watch::<Namespace>(&mut tasks, &health, &watch);
     spawn_watch::<Pod>(&mut tasks, &health, &watch);
     spawn_watch::<NetworkPolicy>(&mut tasks, &health, &watch);
+    let mut applier = applier(&config, &node, &shared);
+    applier.flows = Some(flows.clone());
     let engine = Engine::new(
-        applier(&config, &node, &shared),
+        applier,
         shared.clone(),
         metrics.clone(),
         health.clone(),
@@ -138,7 +154,9 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
         metrics,
         health,
         shared,
+        flows,
         stop,
+        flows_stop,
         tasks,
     })
 }
@@ -164,6 +182,7 @@ fn applier(config: &Config, node: &str, shared: &SharedRef) -> Applier {
         source: CacheSource::new(shared.clone(), local),
         known: None,
         failclosed,
+        flows: None,
     }
 }
 

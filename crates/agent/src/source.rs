@@ -19,6 +19,8 @@ pub struct Summary {
     pub local_pods: usize,
     /// Every address of every known pod (any node, not host-network).
     pub pod_ips: BTreeSet<IpAddr>,
+    /// `(address, namespace, name)` of every known pod, for the flow log.
+    pub pods: Vec<(IpAddr, String, String)>,
 }
 
 /// Snapshots the watch caches.
@@ -78,10 +80,18 @@ fn build(parts: &[&Entries; 3]) -> Cluster {
 }
 
 fn summary(cluster: &Cluster, local: &LocalPods) -> Summary {
-    let pods = cluster.pods().filter(|p| !p.host_network);
+    let pods: Vec<_> = cluster.pods().filter(|p| !p.host_network).collect();
     Summary {
         local_pods: cluster.pods().filter(|p| local.contains(p)).count(),
-        pod_ips: pods.flat_map(|p| p.ips.iter().copied()).collect(),
+        pod_ips: pods.iter().flat_map(|p| p.ips.iter().copied()).collect(),
+        pods: pods
+            .iter()
+            .flat_map(|p| {
+                p.ips
+                    .iter()
+                    .map(move |ip| (*ip, p.namespace.clone(), p.name.clone()))
+            })
+            .collect(),
     }
 }
 

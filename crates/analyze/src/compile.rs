@@ -46,6 +46,8 @@ pub(crate) struct PolicyC {
     pub selector: u32,
     pub ingress: Option<Vec<RuleC>>,
     pub egress: Option<Vec<RuleC>>,
+    /// In audit mode (`palisade.dev/mode`, on the policy or its namespace).
+    pub audit: bool,
 }
 
 impl PolicyC {
@@ -92,7 +94,8 @@ impl<'c> Compiled<'c> {
         }
         c.by_ns = vec![Vec::new(); c.namespaces.len()];
         for p in cluster.policies() {
-            let pc = c.policy(p);
+            let mut pc = c.policy(p);
+            pc.audit = cluster.policy_mode(p) == palisade_model::PolicyMode::Audit;
             c.by_ns[pc.ns as usize].push(c.policies.len() as u32);
             c.policies.push(pc);
         }
@@ -111,6 +114,7 @@ impl<'c> Compiled<'c> {
             selector: self.pod_selectors.intern(&p.pod_selector),
             ingress: rules(self, Direction::Ingress),
             egress: rules(self, Direction::Egress),
+            audit: false,
         }
     }
 

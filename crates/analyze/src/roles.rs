@@ -5,7 +5,8 @@
 //! itself: its named ports (resolved on the destination, which is the
 //! subject) and whether peers see it over IPv6 (which picks the source
 //! address ipBlocks are matched against). Role 0 is *open*: not isolated,
-//! or host-network (no policy applies), so everything is allowed.
+//! isolated only by policies in audit mode (they deny nothing), or
+//! host-network (no policy applies), so everything is allowed.
 
 use palisade_model::Direction;
 
@@ -76,8 +77,16 @@ impl Roles {
         if k.host {
             return [OPEN, OPEN];
         }
-        let egress = isolating(c, classes, k, Direction::Egress);
-        let ingress = isolating(c, classes, k, Direction::Ingress);
+        // A side isolated only by audit policies denies nothing (its
+        // would-be denials are accepted and logged): it is open.
+        let audit_only = |ps: &[u32]| ps.iter().all(|&p| c.policies[p as usize].audit);
+        let mut egress = isolating(c, classes, k, Direction::Egress);
+        let mut ingress = isolating(c, classes, k, Direction::Ingress);
+        for side in [&mut egress, &mut ingress] {
+            if audit_only(side) {
+                side.clear();
+            }
+        }
         let e = match egress.is_empty() {
             true => OPEN,
             false => self.egress.intern(Role {

@@ -50,6 +50,7 @@ fn policy(
         ingress: ingress.unwrap_or_default(),
         egress: egress.unwrap_or_default(),
         source: None,
+        mode: None,
     }
 }
 

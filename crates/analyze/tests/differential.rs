@@ -154,8 +154,17 @@ proptest! {
         policies in 1usize..12,
         namespaces in 1usize..4,
         outside in any::<bool>(),
+        audit in any::<u8>(),
     ) {
-        let c = support::cluster(seed, pods, policies, namespaces, outside);
+        let mut c = support::cluster(seed, pods, policies, namespaces, outside);
+        // Audit mode on some policies: audit-only sides are open.
+        let all: Vec<_> = c.policies().cloned().collect();
+        for (i, mut p) in all.into_iter().enumerate() {
+            if audit & (1 << (i % 8)) != 0 && seed % 2 == 0 {
+                p.mode = Some(palisade_model::PolicyMode::Audit);
+                c.upsert_policy(p);
+            }
+        }
         check_cluster(&c)?;
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn compile_indexed(cluster: &Cluster, local: &LocalPods, index: &PodI
             let chain = chains.entry(key).or_insert_with(|| {
                 let isolating: Vec<&NetworkPolicy> =
                     cluster.isolating(&pod.namespace, &pod.labels, d).collect();
-                (!isolating.is_empty()).then(|| chain_for(&mut rs, index, d, &isolating))
+                (!isolating.is_empty()).then(|| chain_for(&mut rs, cluster, index, d, &isolating))
             });
             let Some(chain) = chain else { continue };
             let dispatch = rs.dispatch.entry(d).or_default();
@@ -56,6 +56,7 @@ fn dir_letter(d: Direction) -> &'static str {
 /// The subject chain for one isolating policy list, built once.
 fn chain_for(
     rs: &mut Ruleset,
+    cluster: &Cluster,
     index: &PodIndex,
     d: Direction,
     isolating: &[&NetworkPolicy],
@@ -87,12 +88,19 @@ fn chain_for(
             );
         }
     }
-    let deny_counter = name("d", &key);
+    let audit = cluster.audit_only(isolating.iter().copied());
+    // An audit chain counts would-be denials in a counter of its own, so a
+    // mode change never mixes audited and dropped packets in one counter.
+    let deny_counter = match audit {
+        true => name("d", &format!("{key} audit")),
+        false => name("d", &key),
+    };
     rs.counters.insert(
         deny_counter.clone(),
         CounterKind::DefaultDeny {
             direction: d,
             isolated_by: refs.clone(),
+            audit,
         },
     );
     rs.chains.insert(
@@ -102,6 +110,7 @@ fn chain_for(
             isolated_by: refs,
             rules,
             deny_counter,
+            audit,
         },
     );
     chain_name

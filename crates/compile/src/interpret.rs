@@ -23,8 +23,11 @@ pub enum Step {
     Passed,
     /// Accepted by a rule of `chain`.
     Accepted { chain: String, by: Provenance },
-    /// Dropped at the end of `chain`, counted in its deny counter.
+    /// Dropped at the end of `chain`, counted in its deny counter (and logged).
     Dropped { chain: String, counter: String },
+    /// Reached the end of an audit `chain`: accepted, counted in its deny
+    /// counter and logged as an audit record.
+    Audited { chain: String, counter: String },
 }
 
 /// The egress step, then the ingress step (not reached after a drop).
@@ -81,9 +84,11 @@ fn step(rs: &Ruleset, p: &Packet, d: Direction) -> Step {
             };
         }
     }
-    Step::Dropped {
-        chain: chain_name.clone(),
-        counter: chain.deny_counter.clone(),
+    let audit = chain.audit;
+    let (chain, counter) = (chain_name.clone(), chain.deny_counter.clone());
+    match audit {
+        true => Step::Audited { chain, counter },
+        false => Step::Dropped { chain, counter },
     }
 }
 

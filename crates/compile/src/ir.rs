@@ -8,7 +8,8 @@
 //! Packet path (see docs/ARCHITECTURE.md): a base chain per hook dispatches on
 //! the pod address through a verdict map to a *subject chain* shared by every
 //! local pod with the same isolating policies for that direction. A subject
-//! chain holds accept rules and ends in a counted drop. Pods not isolated for
+//! chain holds accept rules and ends in a counted drop (a counted, logged
+//! accept when every isolating policy is in audit mode). Pods not isolated for
 //! a direction have no map element, so their packets pass.
 
 use std::collections::BTreeMap;
@@ -118,6 +119,9 @@ pub struct Chain {
     pub isolated_by: Vec<PolicyRef>,
     pub rules: Vec<Rule>,
     pub deny_counter: String,
+    /// Every isolating policy is in audit mode: the final verdict is a
+    /// logged accept instead of a drop (see `palisade_model::PolicyMode`).
+    pub audit: bool,
 }
 
 /// What a named counter counts.
@@ -129,10 +133,12 @@ pub enum CounterKind {
         direction: Direction,
         rule: usize,
     },
-    /// Packets dropped by a subject chain: isolated, and no rule allowed them.
+    /// Packets dropped by a subject chain: isolated, and no rule allowed
+    /// them (`audit`: accepted and logged instead, would-be denials).
     DefaultDeny {
         direction: Direction,
         isolated_by: Vec<PolicyRef>,
+        audit: bool,
     },
 }
 

@@ -4,13 +4,15 @@
 //! expressions, namespace selectors, ipBlocks with except over pod and
 //! external addresses, port ranges, named ports, UDP/SCTP, egress) are
 //! compiled with every pod local, then every ordered pod pair and some
-//! external addresses are decided by both.
+//! external addresses are decided by both. Random policies and namespaces
+//! are put in audit mode: both must then agree on the verdict AND on which
+//! side logs an audit record.
 
 use std::net::IpAddr;
 
-use palisade_compile::{compile, interpret, LocalPods, Packet};
+use palisade_compile::{compile, interpret, LocalPods, Packet, Step};
 use palisade_eval::{evaluate, Connection, Endpoint, PortRef};
-use palisade_model::{Cluster, Protocol};
+use palisade_model::{Cluster, PolicyMode, Protocol};
 use palisade_synth::{generate, Params};
 use proptest::prelude::*;
 
@@ -23,6 +25,28 @@ fn cluster(seed: u64, pods: usize, policies: usize, outside: bool) -> Cluster {
     p.namespaces = 3;
     p.ipblocks_outside_pod_network = outside;
     generate(&p)
+}
+
+/// Puts the policies whose bit is set in `audit` (by position), and the
+/// namespaces whose bit is set in `ns_audit`, in audit mode; policy bit 7
+/// forces enforce on the first policy (overriding its namespace).
+fn with_modes(mut c: Cluster, audit: u8, ns_audit: u8) -> Cluster {
+    let policies: Vec<_> = c.policies().cloned().collect();
+    for (i, mut p) in policies.into_iter().enumerate() {
+        p.mode = match (i, audit & (1 << (i % 7)) != 0, audit & 0x80 != 0) {
+            (0, _, true) => Some(PolicyMode::Enforce),
+            (_, true, _) => Some(PolicyMode::Audit),
+            _ => None,
+        };
+        c.upsert_policy(p);
+    }
+    let names: Vec<String> = c.namespaces().map(|n| n.name.clone()).collect();
+    for (i, name) in names.iter().enumerate() {
+        if ns_audit & (1 << (i % 8)) != 0 {
+            c.namespace_mut(name).unwrap().mode = Some(PolicyMode::Audit);
+        }
+    }
+    c
 }
 
 fn check(
@@ -52,6 +76,21 @@ fn check(
                 },
             );
             prop_assert_eq!(got.allowed, want.allowed, "{:?}\n{}", got, want.explain());
+            // Audit: the IR logs an audit record exactly where the
+            // evaluator says a side would deny but only audits.
+            let audited = |s: &Option<Step>| matches!(s, Some(Step::Audited { .. }));
+            prop_assert_eq!(
+                (audited(&Some(got.egress.clone())), audited(&got.ingress)),
+                (
+                    want.egress.verdict.audited().is_some() && !want.same_pod,
+                    want.ingress.verdict.audited().is_some()
+                        && !want.same_pod
+                        && want.egress.verdict.allows()
+                ),
+                "{:?}\n{}",
+                got,
+                want.explain()
+            );
         }
     }
     Ok(())
@@ -60,8 +99,9 @@ fn check(
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
-    fn ir_agrees_with_evaluator(seed in any::<u64>(), pods in 4usize..14, policies in 1usize..10, outside in any::<bool>()) {
-        let c = cluster(seed, pods, policies, outside);
+    fn ir_agrees_with_evaluator(seed in any::<u64>(), pods in 4usize..14, policies in 1usize..10, outside in any::<bool>(), audit in any::<u8>(), ns_audit in any::<u8>()) {
+        let (audit, ns_audit) = match seed % 3 { 0 => (0, 0), _ => (audit, ns_audit) };
+        let c = with_modes(cluster(seed, pods, policies, outside), audit, ns_audit);
         let all: Vec<_> = c.pods().filter(|p| !p.ips.is_empty()).cloned().collect();
         for a in &all {
             for b in &all {

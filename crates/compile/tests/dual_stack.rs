@@ -43,6 +43,7 @@ fn cluster() -> Cluster {
         }],
         egress: vec![],
         source: None,
+        mode: None,
     });
     c
 }

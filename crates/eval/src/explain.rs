@@ -53,6 +53,18 @@ impl Side {
                     self.peer
                 )
             }
+            SideVerdict::Audited(den) => {
+                let policy = if den.isolated_by.len() == 1 {
+                    "policy"
+                } else {
+                    "policies"
+                };
+                format!(
+                    "allowed: {s} is isolated for {d} only by audit {policy} {} (would be denied: no rule matches {})",
+                    join(&den.isolated_by),
+                    self.peer
+                )
+            }
         }
     }
 
@@ -63,7 +75,7 @@ impl Side {
                     writeln!(out, "      also allowed by {}", rule_text(m))?;
                 }
             }
-            SideVerdict::Denied(den) => {
+            SideVerdict::Denied(den) | SideVerdict::Audited(den) => {
                 for miss in &den.misses {
                     let rule = miss.rule.map_or(String::new(), |r| format!(" rule {r}"));
                     writeln!(
@@ -97,7 +109,11 @@ impl Verdict {
     }
 
     fn write_explanation(&self, out: &mut String) -> fmt::Result {
-        let word = if self.allowed { "ALLOWED" } else { "DENIED" };
+        let word = match (self.allowed, self.audited()) {
+            (true, true) => "ALLOWED (audit: would be denied)",
+            (true, false) => "ALLOWED",
+            (false, _) => "DENIED",
+        };
         writeln!(out, "{}: {word}", self.connection_text())?;
         if self.same_pod {
             writeln!(
@@ -107,10 +123,10 @@ impl Verdict {
             return Ok(());
         }
         for side in [&self.egress, &self.ingress] {
-            let mark = if side.verdict.allows() {
-                "ok  "
-            } else {
-                "DENY"
+            let mark = match &side.verdict {
+                SideVerdict::Denied(_) => "DENY",
+                SideVerdict::Audited(_) => "AUDIT",
+                _ => "ok  ",
             };
             writeln!(out, "  {mark} {}", side.summary())?;
             side.details(out)?;

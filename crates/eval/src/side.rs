@@ -77,10 +77,14 @@ fn side_verdict(cluster: &Cluster, c: &Resolved<'_>, d: Direction) -> SideVerdic
         .iter()
         .flat_map(|p| matcher.policy_misses(p))
         .collect();
-    SideVerdict::Denied(Denial {
+    let denial = Denial {
         isolated_by,
         misses,
-    })
+    };
+    match cluster.audit_only(isolating.iter().copied()) {
+        true => SideVerdict::Audited(denial),
+        false => SideVerdict::Denied(denial),
+    }
 }
 
 /// Policies of `namespace` that select a pod with `labels` for direction `d`.
@@ -111,7 +115,7 @@ pub(crate) fn side_allows(
         peer,
         d,
     };
-    isolating.iter().any(|p| matcher.admits(p))
+    isolating.iter().any(|p| matcher.admits(p)) || cluster.audit_only(isolating.iter().copied())
 }
 
 struct Matcher<'m, 'a> {

@@ -50,11 +50,23 @@ pub enum SideVerdict {
     },
     /// Isolated, and no rule admits the connection.
     Denied(Denial),
+    /// Isolated only by policies in audit mode (`palisade.dev/mode: audit`)
+    /// and no rule admits the connection: it would be denied, but it is
+    /// accepted and logged as an audit record.
+    Audited(Denial),
 }
 
 impl SideVerdict {
     pub fn allows(&self) -> bool {
         !matches!(self, SideVerdict::Denied(_))
+    }
+
+    /// The would-be denial of an audit-only side.
+    pub fn audited(&self) -> Option<&Denial> {
+        match self {
+            SideVerdict::Audited(d) => Some(d),
+            _ => None,
+        }
     }
 }
 
@@ -81,4 +93,14 @@ pub struct Verdict {
     pub same_pod: bool,
     pub egress: Side,
     pub ingress: Side,
+}
+
+impl Verdict {
+    /// Whether the connection is allowed only because audit mode turned a
+    /// denial into a logged accept (it would be denied if enforced).
+    pub fn audited(&self) -> bool {
+        self.allowed
+            && !self.same_pod
+            && (self.egress.verdict.audited().is_some() || self.ingress.verdict.audited().is_some())
+    }
 }

@@ -74,6 +74,7 @@ fn arb_policy(i: usize) -> impl Strategy<Value = NetworkPolicy> {
                 ingress,
                 egress,
                 source: None,
+                mode: None,
             },
         )
 }

@@ -135,6 +135,15 @@ pub const ALLOW_ALL_RULE: Check = Check {
     hint: "put the rule's from/to and ports in the same list item, or remove the other rules if allowing everything is intended",
 };
 
+pub const AUDIT_MODE: Check = Check {
+    code: "PL012",
+    name: "policy-in-audit-mode",
+    severity: Severity::Info,
+    summary: "The policy is in audit mode (palisade.dev/mode: audit): its would-be denials are logged and accepted.",
+    help: "A pod isolated only by audit-mode policies is not isolated in the kernel: connections no rule allows are accepted and logged with mode \"audit\" (palisade lab events, the agent's /flows). One enforcing policy isolating the pod enforces the denial. Audit is meant for rolling a default deny out safely.",
+    hint: "watch the audit records, then remove the annotation (or set palisade.dev/mode: enforce) to enforce the policy",
+};
+
 /// Every check, in code order.
 pub const CHECKS: &[Check] = &[
     SELECTS_NOTHING,
@@ -148,6 +157,7 @@ pub const CHECKS: &[Check] = &[
     IPBLOCK_POD_NETWORK,
     NO_DEFAULT_DENY,
     ALLOW_ALL_RULE,
+    AUDIT_MODE,
 ];
 
 /// The check with `code`, if any.

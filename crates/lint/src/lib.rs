@@ -26,6 +26,7 @@
 //! | PL009 | `ipblock-overlaps-pod-network`       | warning  | an ipBlock (cidr minus except) that names part of the pod network |
 //! | PL010 | `namespace-without-default-deny`     | warning  | opt-in ([`Options::require_default_deny`]): a namespace with pods and no `{podSelector: {}, policyTypes: [Ingress]}` policy without ingress rules |
 //! | PL011 | `allow-all-rule-shadows-rules`       | warning  | a rule with no peers and no ports beside other rules of its direction, which it makes pointless |
+//! | PL012 | `policy-in-audit-mode`               | info     | a policy in audit mode (`palisade.dev/mode: audit` on it or its namespace): its would-be denials are logged and accepted |
 //!
 //! The same catalogue, with help texts, is [`CHECKS`]. Codes are stable.
 //!

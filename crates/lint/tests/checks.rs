@@ -211,3 +211,30 @@ fn policies_only_input_skips_checks_that_need_pods() {
     c.remove_pod(&pod);
     assert!(lint(&c, &Options::default()).is_empty());
 }
+
+#[test]
+fn pl012_policy_in_audit_mode() {
+    let f = "pl012_audit_mode";
+    let findings: Vec<_> = lint_fixture(f)
+        .into_iter()
+        .filter(|x| x.code == "PL012")
+        .collect();
+    assert_eq!(
+        rows(&findings),
+        [row(
+            "PL012",
+            Info,
+            f,
+            13,
+            "metadata.annotations[palisade.dev/mode]"
+        )]
+    );
+    assert_eq!(findings[0].object, "NetworkPolicy app/deny-all");
+    assert!(
+        findings[0]
+            .message
+            .contains("namespace app's palisade.dev/mode"),
+        "{}",
+        findings[0].message
+    );
+}

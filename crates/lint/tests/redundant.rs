@@ -172,6 +172,7 @@ fn ingress_policy(name: &str, rules: Vec<Rule>) -> NetworkPolicy {
         ingress: rules,
         egress: Vec::new(),
         source: None,
+        mode: None,
     }
 }
 

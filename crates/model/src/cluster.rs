@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::policy::ObjectRef;
-use crate::{Direction, Labels, Namespace, NetworkPolicy, Pod, PolicyRef};
+use crate::{Direction, Labels, Namespace, NetworkPolicy, Pod, PolicyMode, PolicyRef};
 
 /// A pod's `namespace/name`.
 pub type PodId = ObjectRef;
@@ -124,6 +124,29 @@ impl Cluster {
     ) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
         self.policies_in(namespace)
             .filter(move |p| p.rules(d).is_some() && p.pod_selector.matches(labels))
+    }
+
+    /// The effective mode of `policy`: its own annotation, else its
+    /// namespace's, else enforce.
+    pub fn policy_mode(&self, policy: &NetworkPolicy) -> PolicyMode {
+        policy
+            .mode
+            .or_else(|| self.namespaces.get(&policy.namespace)?.mode)
+            .unwrap_or_default()
+    }
+
+    /// Whether a side isolated by `isolating` only audits its denials:
+    /// true iff there is at least one isolating policy and all of them are
+    /// in audit mode (one enforcing policy enforces the denial).
+    pub fn audit_only<'a>(&self, isolating: impl IntoIterator<Item = &'a NetworkPolicy>) -> bool {
+        let mut any = false;
+        for p in isolating {
+            if self.policy_mode(p) == PolicyMode::Enforce {
+                return false;
+            }
+            any = true;
+        }
+        any
     }
 
     /// The pod (not host-network) that owns `ip`, if any.

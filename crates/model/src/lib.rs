@@ -13,6 +13,7 @@
 mod cluster;
 mod ipblock;
 mod labels;
+mod mode;
 pub mod names;
 mod namespace;
 mod pod;
@@ -23,6 +24,7 @@ mod selector;
 pub use cluster::{Cluster, PodId};
 pub use ipblock::{has_host_bits, parse_cidr, IpBlock, IpBlockError};
 pub use labels::{LabelError, Labels};
+pub use mode::{PolicyMode, MODE_ANNOTATION};
 pub use namespace::{Namespace, METADATA_NAME_LABEL};
 pub use pod::{ContainerPort, Pod};
 pub use policy::{Direction, NetworkPolicy, ObjectRef, Peer, PolicyRef, PolicyTypes, Rule, Source};

@@ -1,7 +1,7 @@
 //! Namespaces and their labels.
 
 use crate::policy::Source;
-use crate::Labels;
+use crate::{Labels, PolicyMode};
 
 /// The label every namespace carries with its own name.
 pub const METADATA_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -14,6 +14,9 @@ pub struct Namespace {
     /// False for a namespace only implied by the objects in it.
     pub declared: bool,
     pub source: Option<Source>,
+    /// `palisade.dev/mode` of the namespace: the default mode of its policies.
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
 }
 
 impl Namespace {
@@ -27,6 +30,7 @@ impl Namespace {
             labels,
             declared: true,
             source: None,
+            mode: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl Namespace {
         *self = Self {
             declared: self.declared,
             source: self.source.clone(),
+            mode: self.mode,
             ..Self::new(&self.name, labels)
         };
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{IpBlock, LabelSelector, PolicyPort};
+use crate::{IpBlock, LabelSelector, PolicyMode, PolicyPort};
 
 /// Where an object was read from, for explanations and diagnostics.
 #[derive(
@@ -183,6 +183,10 @@ pub struct NetworkPolicy {
     pub ingress: Vec<Rule>,
     pub egress: Vec<Rule>,
     pub source: Option<Source>,
+    /// `palisade.dev/mode` of the policy itself (`None`: the namespace's
+    /// mode, else enforce); see [`crate::Cluster::policy_mode`].
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
 }
 
 impl NetworkPolicy {

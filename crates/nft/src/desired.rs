@@ -123,6 +123,8 @@ impl Desired {
             }
         }
         if matches!(only, Only::All) {
+            // The flow log's rate-limit sets belong with the base chains.
+            d.sets.extend(crate::flowlog::rate_sets());
             d.add_base_chains();
         }
         Ok(d)
@@ -272,9 +274,15 @@ fn describe_counter(kind: &CounterKind) -> String {
         CounterKind::DefaultDeny {
             direction,
             isolated_by,
+            audit,
         } => {
             let by: Vec<String> = isolated_by.iter().map(ToString::to_string).collect();
-            format!("default deny of {direction}, isolated by {}", by.join(", "))
+            let what = if *audit {
+                "audited denials"
+            } else {
+                "default deny"
+            };
+            format!("{what} of {direction}, isolated by {}", by.join(", "))
         }
     }
 }

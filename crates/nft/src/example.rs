@@ -108,6 +108,7 @@ fn add_db_ingress(rs: &mut Ruleset) {
         isolated_by: vec![policy.clone()],
         rules,
         deny_counter: "k_deny_i_db".into(),
+        audit: false,
     };
     rs.chains.insert("c_i_db".into(), chain);
     rs.counters.insert(
@@ -121,6 +122,7 @@ fn add_db_ingress(rs: &mut Ruleset) {
     let deny = CounterKind::DefaultDeny {
         direction: dir,
         isolated_by: vec![policy],
+        audit: false,
     };
     rs.counters.insert("k_deny_i_db".into(), deny);
     let dispatch = rs.dispatch.entry(dir).or_default();
@@ -149,6 +151,7 @@ fn add_web_egress(rs: &mut Ruleset) {
         isolated_by: vec![policy.clone()],
         rules: vec![block, http],
         deny_counter: "k_deny_e_web".into(),
+        audit: false,
     };
     rs.chains.insert("c_e_web".into(), chain);
     for (name, rule) in [("k_web_e0", 0), ("k_web_e1", 1)] {
@@ -164,6 +167,7 @@ fn add_web_egress(rs: &mut Ruleset) {
     let deny = CounterKind::DefaultDeny {
         direction: dir,
         isolated_by: vec![policy],
+        audit: false,
     };
     rs.counters.insert("k_deny_e_web".into(), deny);
     let dispatch = rs.dispatch.entry(dir).or_default();
@@ -210,6 +214,7 @@ pub fn move_web_pod(rs: &mut Ruleset) {
     let deny = CounterKind::DefaultDeny {
         direction: Direction::Egress,
         isolated_by: vec![other.clone()],
+        audit: false,
     };
     rs.counters.insert("k_deny_e_other".into(), deny);
     let chain = Chain {
@@ -217,6 +222,7 @@ pub fn move_web_pod(rs: &mut Ruleset) {
         isolated_by: vec![other],
         rules: vec![],
         deny_counter: "k_deny_e_other".into(),
+        audit: false,
     };
     rs.chains.insert("c_e_other".into(), chain);
     rs.dispatch

@@ -126,10 +126,14 @@ fn unwrap_elem(value: &Value) -> &Value {
 fn set(body: &Value) -> Result<SetState> {
     let key_type = type_of(body);
     let interval = has_flag(body, "interval");
-    let Some(fields) = datatypes(&key_type) else {
+    // nft lists a `flags dynamic,timeout` set with `timeout` only; palisade
+    // creates timeout sets only as dynamic ones (crate::flowlog).
+    let dynamic = has_flag(body, "timeout");
+    let Some(fields) = datatypes(&key_type).filter(|_| !dynamic) else {
         return Ok(SetState {
             key_type,
             interval,
+            dynamic,
             elements: Default::default(),
         });
     };
@@ -141,6 +145,7 @@ fn set(body: &Value) -> Result<SetState> {
     Ok(SetState {
         key_type,
         interval,
+        dynamic,
         elements: normalize(parsed?, interval),
     })
 }

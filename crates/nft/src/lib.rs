@@ -30,6 +30,7 @@ pub mod element;
 pub mod example;
 pub mod fingerprint;
 pub mod incremental;
+pub mod flowlog;
 mod json;
 pub mod layout;
 mod names;

@@ -104,9 +104,13 @@ fn chain_block(name: &str, chain: &DesiredChain) -> Vec<String> {
     lines
 }
 
-/// `type K; [flags interval; ]comment "C";`
+/// `type K; [flags interval; | size N; flags dynamic,timeout; timeout T; ]comment "C";`
 pub(crate) fn set_decl(set: &SetState, comment: &str) -> String {
-    let flags = if set.interval { " flags interval;" } else { "" };
+    let flags = match (set.interval, set.dynamic) {
+        (_, true) => " size 65535; flags dynamic,timeout; timeout 1m;",
+        (true, false) => " flags interval;",
+        (false, false) => "",
+    };
     format!("type {};{flags} comment \"{comment}\";", set.key_type)
 }
 

@@ -23,6 +23,8 @@ pub fn subject_chain(
     for rule in &chain.rules {
         rules.push(accept(name, rule, rs, &mut refs)?);
     }
+    rules.extend(crate::flowlog::log_rules(name, chain));
+    refs.extend([Family::V4, Family::V6].map(|f| crate::flowlog::rate_set(f).to_string()));
     rules.push(deny(name, chain, rs)?);
     Ok((rules, refs))
 }
@@ -65,8 +67,15 @@ fn accept(
 fn deny(name: &str, chain: &Chain, rs: &Ruleset) -> Result<RenderedRule, RenderError> {
     let counter = counter_ref(name, &chain.deny_counter, rs)?;
     let by: Vec<String> = chain.isolated_by.iter().map(ToString::to_string).collect();
-    let why = format!("default deny: isolated by {}", by.join(", "));
-    Ok(RenderedRule::new(format!("{counter} drop"), &why))
+    let (verdict, why) = match chain.audit {
+        true => (
+            "accept",
+            "audit (would deny): isolated only by audit policies",
+        ),
+        false => ("drop", "default deny: isolated by"),
+    };
+    let why = format!("{why} {}", by.join(", "));
+    Ok(RenderedRule::new(format!("{counter} {verdict}"), &why))
 }
 
 /// The nft text of one condition, and its address family if it has one.

@@ -32,6 +32,9 @@ pub struct TableState {
 pub struct SetState {
     pub key_type: String,
     pub interval: bool,
+    /// A dynamic set the kernel fills (the flow log's per-source rate
+    /// limit, see [`crate::flowlog`]): its elements are never compared.
+    pub dynamic: bool,
     pub elements: BTreeSet<Element>,
 }
 

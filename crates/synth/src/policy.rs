@@ -92,5 +92,6 @@ fn shell(
         ingress,
         egress,
         source: None,
+        mode: None,
     }
 }

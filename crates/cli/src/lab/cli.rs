@@ -112,6 +112,22 @@ pub enum Command {
     },
     /// Print the nftables ruleset palisade programmed in the lab's node.
     Ruleset,
+    /// Show denied (and audited) connection attempts, attributed to pods
+    /// and to the policies that isolate the denying side.
+    Events {
+        /// Only attempts with a pod of this namespace at either end.
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// `json`: one record per line, as the agent's /flows API has them.
+        #[arg(short, long)]
+        output: Option<String>,
+        /// Keep printing new records.
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Internal: the lab's flow recorder (started by `lab up`).
+    #[command(hide = true)]
+    FlowRecorder,
     /// Run the classic walkthrough end to end and check every outcome.
     Demo,
     /// Serve the web dashboard of the lab: namespaces, pods and policies, the

@@ -10,6 +10,7 @@ mod backend;
 mod cli;
 mod dashboard;
 mod demo;
+mod events;
 mod get;
 mod labels;
 mod ops;

@@ -12,7 +12,7 @@ use palisade_reconcile::{Outcome, Reconciler};
 
 use super::cli::{Command, CreateWhat, DeleteWhat, LabelWhat};
 use super::state::{LabState, Locked};
-use super::{apply, demo, get, labels, pods, services};
+use super::{apply, demo, events, get, labels, pods, services};
 use crate::cmd::render::TABLE;
 
 /// Kernel names of lab `lab` start with `pl-<lab>-`.
@@ -149,6 +149,17 @@ pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
             namespace.as_deref(),
             output.as_deref(),
         ),
+        Command::Events {
+            namespace,
+            output,
+            follow,
+        } => events::show(
+            lab,
+            namespace.as_deref(),
+            events::json_output(output.as_deref())?,
+            follow,
+        ),
+        Command::FlowRecorder => events::record(lab),
         Command::Ruleset => {
             let lab = Lab::open(lab)?;
             print!("{}", lab.node.nft(&["list", "table", "inet", TABLE])?);
@@ -167,6 +178,7 @@ fn up(lab: &str) -> Result<ExitCode> {
     locked.state.name = lab.to_string();
     locked.save()?;
     reconcile(&node, &locked.state)?;
+    events::start_recorder(lab, &node)?;
     println!("lab {lab} is up: node network namespace {}", node.netns());
     Ok(ExitCode::SUCCESS)
 }

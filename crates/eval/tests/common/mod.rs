@@ -52,6 +52,7 @@ pub fn policy(
         ingress: ingress.unwrap_or_default(),
         egress: egress.unwrap_or_default(),
         source: None,
+        mode: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The checks, one module each. Each appends its findings to `out`.
 
 mod allow_all;
+mod audit;
 mod default_deny;
 mod dns;
 mod ignored;
@@ -27,6 +28,7 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         default_deny::check(ctx, &mut out);
     }
     allow_all::check(ctx, &mut out);
+    audit::check(ctx, &mut out);
     out
 }
 

@@ -1,6 +1,6 @@
 //! `map[string]string` fields: labels, annotations, `matchLabels`.
 
-use palisade_model::{LabelError, Labels};
+use palisade_model::{LabelError, Labels, PolicyMode, MODE_ANNOTATION};
 
 use super::cx::{describe, At, Cx};
 use super::scalar::label_string;
@@ -71,9 +71,21 @@ pub(crate) fn label_error(cx: &mut Cx<'_>, pair: &Pair<'_>, e: &LabelError) {
     }
 }
 
-/// Annotations: string values, qualified-name keys. Contents are not kept.
-pub(crate) fn annotations(cx: &mut Cx<'_>, at: &At<'_>) {
+/// Annotations: string values, qualified-name keys. Only
+/// `palisade.dev/mode` is kept; an invalid value is a warning and reads as
+/// no annotation (the object stays enforced: a typo never weakens it).
+pub(crate) fn annotations(cx: &mut Cx<'_>, at: &At<'_>) -> Option<PolicyMode> {
+    let mut mode = None;
     for p in string_map(cx, at) {
+        if p.key == MODE_ANNOTATION {
+            match p.value.parse::<PolicyMode>() {
+                Ok(m) => mode = Some(m),
+                Err(e) => cx.warn(
+                    &p.value_at,
+                    format!("{e}; ignored (the default mode applies)"),
+                ),
+            }
+        }
         let lower = p.key.to_ascii_lowercase();
         if let Err(reason) = palisade_model::names::qualified_name(&lower) {
             cx.error(
@@ -82,4 +94,5 @@ pub(crate) fn annotations(cx: &mut Cx<'_>, at: &At<'_>) {
             );
         }
     }
+    mode
 }

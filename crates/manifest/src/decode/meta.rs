@@ -1,6 +1,6 @@
 //! `metadata`: name, namespace, labels.
 
-use palisade_model::{names, Labels};
+use palisade_model::{names, Labels, PolicyMode};
 
 use super::cursor::Fields;
 use super::cx::{At, Cx};
@@ -30,6 +30,8 @@ pub(crate) struct Meta {
     pub name: Option<String>,
     pub namespace: String,
     pub labels: Labels,
+    /// `palisade.dev/mode`, when present and valid.
+    pub mode: Option<PolicyMode>,
 }
 
 impl Meta {
@@ -64,7 +66,7 @@ pub(crate) fn decode(cx: &mut Cx<'_>, top: &mut Fields<'_>, kind: Kind) -> Meta 
         meta.labels = labels(cx, &l);
     }
     if let Some(a) = f.get("annotations") {
-        annotations(cx, &a);
+        meta.mode = annotations(cx, &a);
     }
     f.skip(&OTHER_FIELDS);
     f.finish(cx);

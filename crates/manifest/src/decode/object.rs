@@ -81,7 +81,9 @@ fn namespace(top: &mut Fields<'_>, meta: &Meta) -> Option<Namespace> {
         .name
         .as_deref()
         .filter(|n| names::dns1123_label(n).is_ok())?;
-    Some(Namespace::new(name, meta.labels.clone()))
+    let mut ns = Namespace::new(name, meta.labels.clone());
+    ns.mode = meta.mode;
+    Some(ns)
 }
 
 fn with_source(object: Object, source: Source) -> Object {

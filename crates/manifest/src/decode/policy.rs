@@ -44,6 +44,7 @@ pub(crate) fn decode(cx: &mut Cx<'_>, top: &mut Fields<'_>, meta: &Meta) -> Opti
         ingress: spec.ingress,
         egress: spec.egress,
         source: None,
+        mode: meta.mode,
     })
 }
 

@@ -231,3 +231,32 @@ fn an_invalid_namespace_name_is_reported_not_fatal() {
         "invalid Namespace name \"ns 1\"",
     );
 }
+
+#[test]
+fn mode_annotation_on_policy_and_namespace() {
+    let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-1\n  annotations:\n    palisade.dev/mode: audit\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: ns-1\n  annotations: {palisade.dev/mode: enforce}\nspec:\n  podSelector: {}\n";
+    let l = load(text);
+    clean(&l);
+    let [Object::Namespace(ns), Object::NetworkPolicy(np)] = l.objects.as_slice() else {
+        panic!("expected a namespace and a policy")
+    };
+    assert_eq!(ns.mode, Some(palisade_model::PolicyMode::Audit));
+    assert_eq!(np.mode, Some(palisade_model::PolicyMode::Enforce));
+}
+
+#[test]
+fn invalid_mode_annotation_is_a_located_warning_and_stays_enforced() {
+    let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: ns-1\n  annotations:\n    palisade.dev/mode: Audit\nspec:\n  podSelector: {}\n";
+    let l = load(text);
+    expect(
+        &l,
+        "metadata.annotations[palisade.dev/mode]",
+        Severity::Warning,
+        7,
+        "expected \"audit\" or \"enforce\"",
+    );
+    let Object::NetworkPolicy(np) = only(&l) else {
+        panic!("not a policy")
+    };
+    assert_eq!(np.mode, None);
+}

@@ -130,6 +130,7 @@ fn desired_set(
     let state = SetState {
         key_type: key_type(fields),
         interval,
+        dynamic: false,
         elements: normalize(elements, interval),
     };
     DesiredSet {

@@ -108,6 +108,7 @@ fn ruleset(ports: &[u16]) -> Ruleset {
         isolated_by: vec![policy.clone()],
         rules: vec![rule],
         deny_counter: "k_deny_b".into(),
+        audit: false,
     };
     rs.chains.insert("c_i_b".into(), chain);
     let kind = CounterKind::Rule {
@@ -119,6 +120,7 @@ fn ruleset(ports: &[u16]) -> Ruleset {
     let deny = CounterKind::DefaultDeny {
         direction: Direction::Ingress,
         isolated_by: vec![policy],
+        audit: false,
     };
     rs.counters.insert("k_deny_b".into(), deny);
     rs.dispatch.insert(
@@ -136,11 +138,13 @@ fn isolate_a_egress(rs: &mut Ruleset) {
         isolated_by: vec![policy.clone()],
         rules: vec![],
         deny_counter: "k_deny_a".into(),
+        audit: false,
     };
     rs.chains.insert("c_e_a".into(), chain);
     let deny = CounterKind::DefaultDeny {
         direction: Direction::Egress,
         isolated_by: vec![policy],
+        audit: false,
     };
     rs.counters.insert("k_deny_a".into(), deny);
     rs.dispatch.insert(

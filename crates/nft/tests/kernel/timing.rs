@@ -69,6 +69,7 @@ fn synthetic(pods: usize, chains: usize) -> Ruleset {
             isolated_by: vec![policy.clone()],
             rules: vec![rule],
             deny_counter: format!("k_deny_{c}"),
+            audit: false,
         };
         rs.chains.insert(format!("c_{c}"), chain);
         let kind = CounterKind::Rule {
@@ -80,6 +81,7 @@ fn synthetic(pods: usize, chains: usize) -> Ruleset {
         let deny = CounterKind::DefaultDeny {
             direction: Direction::Ingress,
             isolated_by: vec![policy],
+            audit: false,
         };
         rs.counters.insert(format!("k_deny_{c}"), deny);
         dispatch.extend(members.iter().map(|&i| (pod(i), format!("c_{c}"))));

@@ -62,6 +62,7 @@ fn policy() -> NetworkPolicy {
         ingress: vec![],
         egress: vec![Rule { peers, ports }, Rule::default()],
         source: None,
+        mode: None,
     }
 }
 

@@ -159,6 +159,7 @@ mod tests {
             ingress: vec![Rule { peers, ports }],
             egress: Vec::new(),
             source: None,
+            mode: None,
         }
     }
 
