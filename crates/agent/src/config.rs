@@ -65,6 +65,19 @@ pub struct Config {
     )]
     pub listen: SocketAddr,
 
+    /// Address of the web dashboard (namespaces, pods, policies, the
+    /// connectivity graph, live denied flows, explanations); `off` to turn
+    /// it off. Loopback by default: it has no authentication, reach it
+    /// with `kubectl port-forward` or an SSH tunnel (docs/dashboard.md).
+    #[arg(
+        long,
+        env = "PALISADE_DASHBOARD_LISTEN",
+        default_value = "127.0.0.1:9465",
+        value_parser = parse_listen,
+        value_name = "ADDR:PORT|off"
+    )]
+    pub dashboard_listen: Listen,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PALISADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -154,6 +167,7 @@ impl Config {
             pod_cidr: Vec::new(),
             require_br_netfilter: false,
             flow_log: true,
+            dashboard_listen: Listen(None),
             flow_ring_size: 10_000,
             netns: None,
         }
@@ -184,6 +198,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     Duration::try_from_secs_f64(value * scale)
         .map_err(|e| format!("invalid duration {text:?}: {e}"))
+}
+
+/// An address to listen on, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen(pub Option<SocketAddr>);
+
+/// `ADDR:PORT`, or `off` for none.
+fn parse_listen(s: &str) -> Result<Listen, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(Listen(None));
+    }
+    s.parse()
+        .map(|a| Listen(Some(a)))
+        .map_err(|e| format!("{e}: expected ADDR:PORT (e.g. 127.0.0.1:9465) or off"))
 }
 
 #[cfg(test)]
@@ -227,6 +255,13 @@ mod tests {
         assert_eq!(cli.config.resync, Duration::from_secs(60));
         assert_eq!(cli.config.table, "palisade");
         assert!(!cli.config.fail_closed);
+        let local = "127.0.0.1:9465".parse().ok();
+        assert_eq!(cli.config.dashboard_listen, Listen(local));
+        let off = ["agent", "--node-name", "n1", "--dashboard-listen", "off"];
+        let cli = Cli::try_parse_from(off).unwrap();
+        assert_eq!(cli.config.dashboard_listen, Listen(None));
+        let bad = ["agent", "--node-name", "n1", "--dashboard-listen", "9465"];
+        assert!(Cli::try_parse_from(bad).is_err());
     }
 
     #[test]

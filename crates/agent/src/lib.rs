@@ -27,6 +27,7 @@ pub mod cache;
 pub mod config;
 pub mod convert;
 pub mod counters;
+pub mod dashboard;
 pub mod engine;
 pub mod failclosed;
 pub mod flows;

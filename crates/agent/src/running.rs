@@ -22,6 +22,7 @@ use crate::backoff::Backoff;
 use crate::bridge;
 use crate::config::Config;
 use crate::convert::Watched;
+use crate::dashboard;
 use crate::engine::{Engine, Timing};
 use crate::failclosed::FailClosed;
 use crate::flows::Flows;
@@ -40,6 +41,8 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 pub struct Running {
     /// Where `/metrics`, `/healthz` and `/readyz` are served.
     pub http_addr: SocketAddr,
+    /// Where the dashboard is served (`--dashboard-listen`), if it is.
+    pub dashboard_addr: Option<SocketAddr>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub shared: SharedRef,
@@ -125,6 +128,22 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
         stop: stopped.clone(),
     };
     tasks.spawn(http::serve(listener, endpoints, stopped.clone()));
+    let mut dashboard_addr = None;
+    if let Some(addr) = config.dashboard_listen.0 {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the dashboard to {addr}"))?;
+        dashboard_addr = Some(listener.local_addr()?);
+        let (shared, flows) = (shared.clone(), flows.clone());
+        let ring = config.flow_ring_size;
+        tasks.spawn(dashboard::serve(
+            listener,
+            shared,
+            flows,
+            ring,
+            stopped.clone(),
+        ));
+    }
     let watch = WatchCtx {
         client,
         shared: shared.clone(),
@@ -151,6 +170,7 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
     info!(node, table = config.table, http = %http_addr, "agent started; waiting for the caches to sync");
     Ok(Running {
         http_addr,
+        dashboard_addr,
         metrics,
         health,
         shared,

@@ -44,21 +44,26 @@ impl CacheSource {
 
 impl StateSource for CacheSource {
     fn snapshot(&mut self) -> Option<Cluster> {
-        let caches = &self.shared.caches;
-        let (namespaces, pods, policies) = (
-            lock(&caches.namespaces),
-            lock(&caches.pods),
-            lock(&caches.policies),
-        );
-        let parts = [
-            namespaces.complete()?,
-            pods.complete()?,
-            policies.complete()?,
-        ];
-        let cluster = build(&parts);
+        let cluster = snapshot(&self.shared)?;
         self.last = Some(summary(&cluster, &self.local));
         Some(cluster)
     }
+}
+
+/// The cluster the caches hold, or `None` until every cache has synced.
+pub fn snapshot(shared: &SharedRef) -> Option<Cluster> {
+    let caches = &shared.caches;
+    let (namespaces, pods, policies) = (
+        lock(&caches.namespaces),
+        lock(&caches.pods),
+        lock(&caches.policies),
+    );
+    let parts = [
+        namespaces.complete()?,
+        pods.complete()?,
+        policies.complete()?,
+    ];
+    Some(build(&parts))
 }
 
 /// Namespaces first (a pod's namespace labels must be the declared ones),

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{eventually, get, ingress_chain, metric, World, WEB};
+use support::{eventually, get, get_at, ingress_chain, metric, World, WEB};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn ip_netns(ns: &str, args: &[&str]) {
@@ -35,7 +35,9 @@ async fn denied_flows_on_flows_stream_and_metrics() {
     let Some(world) = World::new().await else {
         return;
     };
-    let agent = world.agent(world.config()).await;
+    let mut config = world.config();
+    config.dashboard_listen = palisade_agent::config::Listen(Some(([127, 0, 0, 1], 0).into()));
+    let agent = world.agent(config).await;
     eventually("the first program", || ingress_chain(&world.table()?, WEB)).await;
     let deny_egress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "web-no-egress", "namespace": "ns-1"},
@@ -105,6 +107,24 @@ async fn denied_flows_on_flows_stream_and_metrics() {
     assert!(seen.contains("content-type: text/event-stream"), "{seen}");
     assert!(seen.contains("data: {\"time\":"), "{seen}");
     assert!(seen.contains("ns-1/web-no-egress"), "{seen}");
+
+    // The dashboard serves the page, the cluster and the same record.
+    let dash = agent.dashboard_addr.expect("dashboard on");
+    let (code, page) = get_at(dash, "/").await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("<html") || page.contains("<!doctype"),
+        "{page}"
+    );
+    let (code, cluster) = get_at(dash, "/api/cluster").await;
+    assert_eq!(code, 200, "{cluster}");
+    assert!(
+        cluster.contains("web-no-egress") && cluster.contains("\"web\""),
+        "{cluster}"
+    );
+    let (code, flows) = get_at(dash, "/flows?namespace=ns-1").await;
+    assert_eq!(code, 200);
+    assert!(flows.contains("ns-1/web-no-egress"), "{flows}");
 
     let (_, metrics) = get(&agent, "/metrics").await;
     let denied = metric(

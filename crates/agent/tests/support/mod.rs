@@ -156,10 +156,13 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
 
 /// `GET path` on the agent's HTTP endpoint: (status code, body).
 pub async fn get(running: &Running, path: &str) -> (u16, String) {
+    get_at(running.http_addr, path).await
+}
+
+/// `GET path` on `addr`: (status code, body).
+pub async fn get_at(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(running.http_addr)
-        .await
-        .expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut response = String::new();
