@@ -10,11 +10,13 @@ mod backend;
 mod cli;
 mod demo;
 mod get;
+pub(crate) mod import;
+mod known;
 mod labels;
-mod ops;
+pub(crate) mod ops;
 mod pods;
 mod services;
-mod state;
+pub(crate) mod state;
 
 pub use backend::LabBackend;
 pub use cli::{run, Args};
