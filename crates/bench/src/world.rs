@@ -146,22 +146,41 @@ pub fn probe_labels(role: &str) -> Labels {
     Labels::from([("role", role), ("app", &*format!("bench-{role}"))])
 }
 
+/// Which synthetic pods share the probe pods' node (and so are subjects of
+/// its ruleset: node-local compile scope). palisade-synth spreads pods over
+/// 16 nodes, `node-0` to `node-15`, round robin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only the probe pods are local.
+    ProbesOnly,
+    /// The pods of synth's `node-0` (one in 16) are local too: a node of a
+    /// 16-node cluster.
+    OneNode,
+    /// Every synthetic pod is local (one node holding the whole cluster).
+    All,
+}
+
 /// Builds the world: `pods` synthetic pods and `policies` synthetic
-/// policies (all on node `synth_node` when given, else on synth's own 16
-/// nodes), plus the probe pods at `client_ip` / `server_ip` on `probe_node`.
+/// policies, plus the probe pods at `client_ip` / `server_ip` on
+/// `probe_node`; `scope` says which synthetic pods are on `probe_node` too.
 pub fn build(
     pods: usize,
     policies: usize,
     (client_ip, server_ip): (IpAddr, IpAddr),
     probe_node: &str,
-    synth_node: Option<&str>,
+    scope: Scope,
 ) -> Result<World, ManifestError> {
     let mut cluster = palisade_synth::generate(&Params::new(pods, policies));
-    if let Some(node) = synth_node {
-        let ids: Vec<PodId> = cluster.pods().map(Pod::id).collect();
-        for id in ids {
-            if let Some(p) = cluster.pod_mut(&id) {
-                p.node_name = Some(node.to_string());
+    let ids: Vec<PodId> = cluster.pods().map(Pod::id).collect();
+    for id in ids {
+        if let Some(p) = cluster.pod_mut(&id) {
+            let local = match scope {
+                Scope::ProbesOnly => false,
+                Scope::OneNode => p.node_name.as_deref() == Some("node-0"),
+                Scope::All => true,
+            };
+            if local {
+                p.node_name = Some(probe_node.to_string());
             }
         }
     }
@@ -208,7 +227,7 @@ mod tests {
             "10.244.1.10".parse().unwrap(),
             "10.244.1.11".parse().unwrap(),
         );
-        build(200, 20, ips, "lab", None).unwrap()
+        build(200, 20, ips, "lab", Scope::All).unwrap()
     }
 
     #[test]

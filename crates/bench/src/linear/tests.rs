@@ -11,7 +11,7 @@ fn small() -> World {
         "10.244.1.10".parse().unwrap(),
         "10.244.1.11".parse().unwrap(),
     );
-    world::build(150, 30, ips, "lab", None).unwrap()
+    world::build(150, 30, ips, "lab", world::Scope::All).unwrap()
 }
 
 fn probe_policies(w: &World) -> BTreeSet<PolicyRef> {

@@ -39,7 +39,7 @@ struct Results {
 pub fn run(a: &Args) -> Result<()> {
     let lab = BenchLab::create()?;
     let t = Instant::now();
-    let mut w = lab.world(a.pods, a.control_policies, a.all_local)?;
+    let mut w = lab.world(a.pods, a.control_policies, a.scope)?;
     for p in world::policies("allow-labelled", world::ALLOW_LABELLED, world::NS)? {
         w.cluster.upsert_policy(p);
     }
@@ -169,11 +169,7 @@ fn print_table(a: &Args, w: &world::World, kinds: &[Kind], results: &[Results], 
             ]
         })
         .collect();
-    let local = if a.all_local {
-        "all on the lab's node"
-    } else {
-        "the synthetic ones on 16 other nodes"
-    };
+    let local = a.scope.describe();
     println!(
         "\nCONTROL PATH: {} pods ({local}), {} policies; prober every {} ms ({} ms connect timeout, {attempts} attempts)\ntime from the command's start to the first connection with the new outcome (ms)",
         w.cluster.pods().count(),

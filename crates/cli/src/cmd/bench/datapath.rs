@@ -103,7 +103,7 @@ fn configs(a: &Args, lab: &BenchLab) -> Result<Vec<Config>> {
     let mut linear_configs = Vec::new();
     for &n in &a.policies {
         let t = Instant::now();
-        let w = lab.world(a.pods, n, true)?;
+        let w = lab.world(a.pods, n, a.scope)?;
         let rs = compile(&w.cluster, &LocalPods::Node(LAB_NODE.into()));
         let script =
             palisade_nft::render::full(&rs, TABLE).context("rendering palisade's ruleset")?;
@@ -231,8 +231,13 @@ fn print_table(a: &Args, configs: &[Config], samples: &[Samples]) {
         })
         .collect();
     println!(
-        "\nDATA PATH: {} synthetic pods (all local), {} runs, medians; ratios vs no ruleset in the same run\n{} workers x {} s of connections, {} s of iperf3 per measurement",
-        a.pods, a.runs, a.workers, a.seconds, a.iperf_seconds
+        "\nDATA PATH: {} synthetic pods ({}), {} runs, medians; ratios vs no ruleset in the same run\n{} workers x {} s of connections, {} s of iperf3 per measurement",
+        a.pods,
+        a.scope.describe(),
+        a.runs,
+        a.workers,
+        a.seconds,
+        a.iperf_seconds
     );
     print!(
         "{}",

@@ -38,8 +38,12 @@ use anyhow::{bail, Result};
 /// p50/p99 of the time from the command's start to the first connection
 /// with the new outcome.
 ///
-/// The default run takes about 5 minutes (most of it loading the linear
-/// list and measuring); `--suite control` alone about 1 minute.
+/// Sizes: the default (10,000 pods; 10, 1,000 and 10,000 policies; 3 runs)
+/// takes about 15 minutes, most of it compiling and loading the rulesets
+/// of 10,000 policies; `--policies 10,1000` about 5. The control suite's
+/// time is the command's time x 4 x --trials. Quick check of the harness:
+///   palisade bench --pods 500 --policies 5,50 --runs 1 --trials 4 --control-policies 20
+/// If interrupted, `palisade lab --lab b<pid> down` removes what it left.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -77,11 +81,40 @@ pub struct Args {
     /// Control: trials per command (label, apply, delete).
     #[arg(long, default_value_t = 100)]
     pub trials: usize,
-    /// Control: put every synthetic pod on the lab's node (all 10,000 are
-    /// then subjects of its ruleset); default: synth's 16 nodes, so only the
-    /// probe pods are local (node-local compile scope).
-    #[arg(long)]
-    pub all_local: bool,
+    /// Which synthetic pods are on the lab's node, i.e. subjects of its
+    /// ruleset (node-local compile scope; palisade-synth spreads pods over 16
+    /// nodes): `node` = the pods of one of them (1 in 16, a node of a
+    /// 16-node cluster), `probes` = none (only the two probe pods), `all` =
+    /// every pod (one node holding the whole cluster: slow to compile at
+    /// 10,000 policies). Every other pod is a peer only.
+    #[arg(long, value_enum, default_value = "node")]
+    pub scope: Scope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scope {
+    Probes,
+    Node,
+    All,
+}
+
+impl Scope {
+    fn world(self) -> palisade_bench::world::Scope {
+        use palisade_bench::world::Scope as W;
+        match self {
+            Scope::Probes => W::ProbesOnly,
+            Scope::Node => W::OneNode,
+            Scope::All => W::All,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Scope::Probes => "only the 2 probe pods on the lab's node",
+            Scope::Node => "1 in 16 synthetic pods and the 2 probe pods on the lab's node",
+            Scope::All => "every pod on the lab's node",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

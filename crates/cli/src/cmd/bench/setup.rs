@@ -46,11 +46,10 @@ impl BenchLab {
     }
 
     /// The benchmark world with `policies` synthetic policies over `pods`
-    /// pods; `all_local` puts the synthetic pods on the lab's node.
-    pub fn world(&self, pods: usize, policies: usize, all_local: bool) -> Result<World> {
+    /// pods; `scope` says which of them are on the lab's node.
+    pub fn world(&self, pods: usize, policies: usize, scope: super::Scope) -> Result<World> {
         let ips = (self.client.1, self.server.1);
-        let synth_node = all_local.then_some(LAB_NODE);
-        world::build(pods, policies, ips, LAB_NODE, synth_node)
+        world::build(pods, policies, ips, LAB_NODE, scope.world())
             .context("building the benchmark world")
     }
 
