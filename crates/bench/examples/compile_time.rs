@@ -15,7 +15,10 @@ fn main() {
         Some("probes") => Scope::ProbesOnly,
         _ => Scope::OneNode,
     };
-    let ips = ("10.244.1.10".parse().unwrap(), "10.244.1.11".parse().unwrap());
+    let ips = (
+        "10.244.1.10".parse().unwrap(),
+        "10.244.1.11".parse().unwrap(),
+    );
     let t = Instant::now();
     let w = world::build(pods, policies, ips, "lab", scope).expect("world");
     let built = t.elapsed();

@@ -105,7 +105,9 @@ pub fn reconcile(node: &Node, state: &LabState, how: Known) -> Result<()> {
         Nft::new(TABLE, Some(&node.netns())),
         LocalPods::Node(LAB_NODE.into()),
     );
+    let t = Instant::now();
     let mut source = Once(Some(state.to_cluster()));
+    let built = t.elapsed();
     let outcome = match &known {
         Some(k) => reconciler.reconcile_from(&mut source, k),
         None => reconciler.reconcile(&mut source),
@@ -124,11 +126,12 @@ pub fn reconcile(node: &Node, state: &LabState, how: Known) -> Result<()> {
         .context("the ruleset the kernel accepted cannot be rendered")?;
     known::save(&dir, &expected)?;
     tracing_line(&format!(
-        "ruleset {:?} against {}: {} lines; known state read {:.1} ms, compile {:.1} ms, nft {:.1} ms, known state saved {:.1} ms",
+        "ruleset {:?} against {}: {} lines; known state read {:.1} ms, cluster built {:.1} ms, compile {:.1} ms, nft {:.1} ms, known state saved {:.1} ms",
         report.kind,
         if known.is_some() { "known state" } else { "read-back" },
         report.lines,
         ms(loaded),
+        ms(built),
         ms(compile_time),
         ms(report.duration),
         ms(started.elapsed() - applied),
