@@ -38,11 +38,17 @@ use anyhow::{bail, Result};
 /// p50/p99 of the time from the command's start to the first connection
 /// with the new outcome.
 ///
-/// Sizes: the default (10,000 pods; 10, 1,000 and 10,000 policies; 3 runs)
-/// takes about 15 minutes, most of it compiling and loading the rulesets
-/// of 10,000 policies; `--policies 10,1000` about 5. The control suite's
-/// time is the command's time x 4 x --trials. Quick check of the harness:
+/// How long: the datapath suite at its defaults takes about 8 minutes (most
+/// of it compiling and loading the ruleset of 10,000 policies); the control
+/// suite takes 4 x --trials x the lab command's time: about 1 minute with
+/// --scope probes, but about 30 minutes with the default --scope node while
+/// each lab command recompiles the whole ruleset (~4 s at 1,000 policies).
+/// Quick check of the harness (under a minute):
 ///   palisade bench --pods 500 --policies 5,50 --runs 1 --trials 4 --control-policies 20
+/// The recorded runs (docs/benchmarks.md):
+///   palisade bench --suite datapath
+///   palisade bench --suite control --scope probes
+///   palisade bench --suite control --scope node --trials 10
 /// If interrupted, `palisade lab --lab b<pid> down` removes what it left.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
