@@ -44,6 +44,7 @@ enum Command {
     Connectivity(cmd::connectivity::Args),
     Diff(cmd::diff::Args),
     Lab(lab::Args),
+    Bench(cmd::bench::Args),
     /// Run the node agent: watch the Kubernetes API and enforce NetworkPolicy on this node.
     Agent(palisade_agent::Config),
     Probe(cmd::probe::Args),
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         Command::Connectivity(a) => cmd::connectivity::run(a),
         Command::Diff(a) => cmd::diff::run(a),
         Command::Lab(a) => lab::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
         Command::Agent(c) => Ok(palisade_agent::main(c)),
         Command::Probe(a) => cmd::probe::run(a),
         Command::HttpEcho(a) => cmd::servers::http_echo(a),

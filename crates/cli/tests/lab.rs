@@ -92,8 +92,11 @@ fn an_invalid_policy_changes_nothing() {
     );
 }
 
+/// Lab commands send deltas against what the lab last programmed (no
+/// read-back: at 10,000 pods it costs more than the update); `lab repair`
+/// reads the table back and repairs drift, as `lab up` does.
 #[test]
-fn drift_is_repaired_by_the_next_reconcile() {
+fn drift_is_repaired_by_lab_repair() {
     if !can_run() {
         return eprintln!("skipped: needs root, nft and ip");
     }
@@ -116,9 +119,76 @@ fn drift_is_repaired_by_the_next_reconcile() {
         "someone removed the dispatch element"
     );
     lab.ok(&["label", "ns", "ns-1", "team=a"]);
-    assert_eq!(
+    assert_ne!(
         lab.ok(&["ruleset"]),
         before,
-        "the next reconcile restored it"
+        "an ordinary command trusts its known state"
     );
+    lab.ok(&["repair"]);
+    assert_eq!(lab.ok(&["ruleset"]), before, "lab repair restored it");
+}
+
+/// A delta the kernel rejects (the known state is stale) falls back to a
+/// read-back, so a stale known state never leaves a wrong ruleset.
+#[test]
+fn a_stale_known_state_falls_back_to_read_back() {
+    if !can_run() {
+        return eprintln!("skipped: needs root, nft and ip");
+    }
+    let lab = Lab::new("st");
+    lab.ok(&["create", "ns", "ns-1"]);
+    lab.ok(&["run", "web", "-n", "ns-1", "--", "sleep", "60"]);
+    lab.ok(&["apply", "-f", &lab.file("deny.yaml", DENY), "-n", "ns-1"]);
+    let node = format!("pl-{}-node", lab.0);
+    let deleted = Command::new("ip")
+        .args([
+            "netns", "exec", &node, "nft", "delete", "table", "inet", "palisade",
+        ])
+        .status()
+        .unwrap();
+    assert!(deleted.success());
+    lab.ok(&[
+        "apply",
+        "-f",
+        &lab.file("deny2.yaml", &DENY.replace("name: deny", "name: deny2")),
+        "-n",
+        "ns-1",
+    ]);
+    let ruleset = lab.ok(&["ruleset"]);
+    assert!(ruleset.contains("ns-1/deny2"), "{ruleset}");
+}
+
+/// `lab import`: cluster state without network namespaces, compiled like
+/// the lab's own pods (peers here; subjects with --local).
+#[test]
+fn imported_pods_are_state_only() {
+    if !can_run() {
+        return eprintln!("skipped: needs root, nft and ip");
+    }
+    let lab = Lab::new("im");
+    let pods = "apiVersion: v1\nkind: Pod\nmetadata: {name: far, namespace: ns-1, labels: {app: db}}\nspec: {nodeName: node-7}\nstatus: {podIP: 10.9.0.7}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: near, namespace: ns-1, labels: {app: db}}\nspec: {nodeName: node-7}\nstatus: {podIP: 10.9.0.8}\n";
+    let allow = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-db, namespace: ns-1}\nspec:\n  podSelector: {matchLabels: {run: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: db}}}]}]\n";
+    let file = lab.file("import.yaml", &format!("{pods}---\n{allow}"));
+    let out = lab.ok(&["import", "-f", &file]);
+    assert!(out.contains("2 pods"), "{out}");
+    lab.ok(&["run", "web", "-n", "ns-1", "--", "sleep", "60"]);
+    let ruleset = lab.ok(&["ruleset"]);
+    assert!(
+        ruleset.contains("10.9.0.7") && ruleset.contains("10.9.0.8"),
+        "the imported pods are peers: {ruleset}"
+    );
+    let o = lab.run(&["exec", "far", "-n", "ns-1", "--", "true"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("state only"));
+    let clash = lab.file(
+        "clash.yaml",
+        &pods
+            .replace("name: far", "name: other")
+            .replace("name: near", "name: other2"),
+    );
+    assert!(
+        !lab.run(&["import", "-f", &clash]).status.success(),
+        "addresses taken: nothing imported"
+    );
+    assert!(!lab.ok(&["get", "pods", "-n", "ns-1"]).contains("other"));
 }

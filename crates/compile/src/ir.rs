@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use palisade_model::{Direction, PolicyRef, Protocol};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An address family; every set and every address-matching rule has one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Family {
     V4,
     V6,
@@ -37,7 +37,7 @@ impl Family {
 
 /// Addresses, as sorted, disjoint, inclusive ranges of one family.
 /// Built from the pods a selector peer matches, or from `ipBlock` minus `except`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddrSet {
     pub family: Family,
     /// False for sets of pod addresses (single addresses, changed element by
@@ -50,7 +50,7 @@ pub struct AddrSet {
 
 /// Destination ports: sorted, disjoint `(protocol, first, last)` ranges.
 /// "Every port of a protocol" is `(proto, 0, 65535)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortSet {
     pub ranges: Vec<(Protocol, u16, u16)>,
     pub origin: String,
@@ -58,7 +58,7 @@ pub struct PortSet {
 
 /// A named port resolved on every pod that defines it: sorted
 /// `(pod address, protocol, port)` elements, matched against the destination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamedPortSet {
     pub family: Family,
     pub elements: Vec<(IpAddr, Protocol, u16)>,
@@ -67,7 +67,7 @@ pub struct NamedPortSet {
 }
 
 /// One condition of a rule; all conditions of a rule must hold.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Match {
     /// Source address in the named [`AddrSet`] (ingress rules).
     SrcAddr(String),
@@ -81,7 +81,7 @@ pub enum Match {
 
 /// Where a rule came from: policy, direction, rule index, and peer index
 /// (`None`: the rule has no `from`/`to`, so it admits every peer).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Provenance {
     pub policy: PolicyRef,
     pub direction: Direction,
@@ -101,7 +101,7 @@ impl std::fmt::Display for Provenance {
 
 /// An accept rule. `family` is set when a condition is family-specific
 /// (an address or named-port set), `None` when the rule matches both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     pub family: Option<Family>,
     pub matches: Vec<Match>,
@@ -112,7 +112,7 @@ pub struct Rule {
 
 /// A subject chain: the accept rules of every policy isolating its pods for
 /// one direction, in policy order, then a drop counted in `deny_counter`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chain {
     pub direction: Direction,
     /// The isolating policies, sorted: the chain's identity.
@@ -125,7 +125,7 @@ pub struct Chain {
 }
 
 /// What a named counter counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CounterKind {
     /// Packets accepted by one policy rule.
     Rule {
@@ -143,7 +143,7 @@ pub enum CounterKind {
 }
 
 /// Everything palisade puts in its table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ruleset {
     pub addr_sets: BTreeMap<String, AddrSet>,
     pub port_sets: BTreeMap<String, PortSet>,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod analyze_fmt;
+pub mod bench;
 pub mod check;
 pub mod conformance;
 pub mod connectivity;

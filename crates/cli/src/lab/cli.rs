@@ -128,6 +128,22 @@ pub enum Command {
     /// Internal: the lab's flow recorder (started by `lab up`).
     #[command(hide = true)]
     FlowRecorder,
+    /// Add cluster STATE from manifests (namespaces, pods with status.podIP,
+    /// network policies), e.g. 10,000 pods from `palisade-synth --out DIR`.
+    /// Imported pods get no network namespace: they are compiled into the
+    /// ruleset like the lab's own pods, as peers, and as subjects only when
+    /// on the lab's node (--local). The whole import is rejected on any error.
+    Import {
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// Put every imported pod on the lab's node (its ruleset then
+        /// dispatches all of them); default: they keep their nodeName.
+        #[arg(long)]
+        local: bool,
+    },
+    /// Read the node's table back and repair any drift (lab commands
+    /// otherwise send deltas against what the lab last programmed).
+    Repair,
     /// Run the classic walkthrough end to end and check every outcome.
     Demo,
     /// Serve the web dashboard of the lab: namespaces, pods and policies, the

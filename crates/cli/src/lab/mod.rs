@@ -12,11 +12,13 @@ mod dashboard;
 mod demo;
 mod events;
 mod get;
+pub(crate) mod import;
+mod known;
 mod labels;
-mod ops;
+pub(crate) mod ops;
 mod pods;
 mod services;
-mod state;
+pub(crate) mod state;
 
 pub use backend::LabBackend;
 pub use cli::{run, Args};

@@ -11,8 +11,8 @@ use palisade_nft::Nft;
 use palisade_reconcile::{Outcome, Reconciler};
 
 use super::cli::{Command, CreateWhat, DeleteWhat, LabelWhat};
-use super::state::{LabState, Locked};
-use super::{apply, demo, events, get, labels, pods, services};
+use super::state::{LabState, Locked, LAB_NODE};
+use super::{apply, demo, events, get, import, known, labels, pods, services};
 use crate::cmd::render::TABLE;
 
 /// Kernel names of lab `lab` start with `pl-<lab>-`.
@@ -33,7 +33,14 @@ pub struct Lab {
 
 impl Lab {
     pub fn open(name: &str) -> Result<Lab> {
+        let t = Instant::now();
         let locked = Locked::open(name, false)?;
+        tracing_line(&format!(
+            "state loaded: {} pods, {} policies, {:.1} ms",
+            locked.state.pods.len(),
+            locked.state.policies.len(),
+            ms(t.elapsed())
+        ));
         let node = Node::open(&prefix(name)?)
             .context("the lab's node is gone: run `palisade lab down` then `palisade lab up`")?;
         Ok(Lab { locked, node })
@@ -47,30 +54,91 @@ impl Lab {
     /// reconcile core, then Services and DNS), and saves the state only if
     /// that worked: a rejected update changes neither kernel nor state.
     pub fn commit(&mut self) -> Result<()> {
-        reconcile(&self.node, &self.locked.state)?;
+        let t = Instant::now();
+        reconcile(&self.node, &self.locked.state, Known::Trust)?;
+        let reconciled = t.elapsed();
         services::sync(&self.node, &self.locked.state)?;
-        self.locked.save()
+        let synced = t.elapsed();
+        self.locked.save()?;
+        tracing_line(&format!(
+            "commit: reconcile {:.1} ms, services {:.1} ms, state saved {:.1} ms",
+            ms(reconciled),
+            ms(synced - reconciled),
+            ms(t.elapsed() - synced)
+        ));
+        Ok(())
     }
 }
 
-/// Compiles the lab's cluster and applies the difference to the node's table.
-pub fn reconcile(node: &Node, state: &LabState) -> Result<()> {
-    let started = Instant::now();
-    let reconciler = Reconciler::new(Nft::new(TABLE, Some(&node.netns())), LocalPods::All);
-    match reconciler
-        .reconcile(&mut state.to_cluster())
-        .context("programming the node's nftables")?
-    {
-        Outcome::NotReady => {}
-        Outcome::Applied { report, .. } => {
-            let took = started.elapsed().as_secs_f64() * 1000.0;
-            tracing_line(&format!(
-                "ruleset {:?}: {} lines, {took:.1} ms",
-                report.kind, report.lines
-            ));
-        }
+/// How a reconcile learns what the kernel holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// Trust `known.json` (what the last update left) and send only the
+    /// delta; read back when it is missing. Every ordinary lab command.
+    Trust,
+    /// Read the table back (`nft -j list`) and repair any drift: `lab up`,
+    /// `lab repair`.
+    ReadBack,
+}
+
+/// A cluster handed over once, without the clone `impl StateSource for Cluster` makes.
+struct Once(Option<palisade_model::Cluster>);
+
+impl palisade_reconcile::StateSource for Once {
+    fn snapshot(&mut self) -> Option<palisade_model::Cluster> {
+        self.0.take()
     }
+}
+
+/// Compiles the lab's cluster for the lab node's pods and applies the
+/// difference to the node's table (see `known.rs` for what it is diffed against).
+pub fn reconcile(node: &Node, state: &LabState, how: Known) -> Result<()> {
+    let started = Instant::now();
+    let dir = LabState::dir(&state.name);
+    let known = match how {
+        Known::Trust => known::load(&dir),
+        Known::ReadBack => None,
+    };
+    let loaded = started.elapsed();
+    known::forget(&dir)?;
+    let reconciler = Reconciler::new(
+        Nft::new(TABLE, Some(&node.netns())),
+        LocalPods::Node(LAB_NODE.into()),
+    );
+    let t = Instant::now();
+    let mut source = Once(Some(state.to_cluster()));
+    let built = t.elapsed();
+    let outcome = match &known {
+        Some(k) => reconciler.reconcile_from(&mut source, k),
+        None => reconciler.reconcile(&mut source),
+    }
+    .context("programming the node's nftables")?;
+    let Outcome::Applied {
+        ruleset,
+        report,
+        compile_time,
+    } = outcome
+    else {
+        return Ok(());
+    };
+    let applied = started.elapsed();
+    known::save(&dir, &ruleset)?;
+    tracing_line(&format!(
+        "ruleset {:?} against {}: {} lines; known state read {:.1} ms, cluster built {:.1} ms, compile {:.1} ms, nft {:.1} ms, known state saved {:.1} ms",
+        report.kind,
+        if known.is_some() { "known state" } else { "read-back" },
+        report.lines,
+        ms(loaded),
+        ms(built),
+        ms(compile_time),
+        ms(report.duration),
+        ms(started.elapsed() - applied),
+    ));
     Ok(())
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// A one-line note on stderr when PALISADE_LAB_VERBOSE is set.
@@ -160,6 +228,13 @@ pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
             follow,
         ),
         Command::FlowRecorder => events::record(lab),
+        Command::Import { files, local } => import::run(&mut Lab::open(lab)?, &files, local),
+        Command::Repair => {
+            let l = Lab::open(lab)?;
+            reconcile(&l.node, &l.locked.state, Known::ReadBack)?;
+            println!("lab {lab}: the node's table was read back and brought in line");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ruleset => {
             let lab = Lab::open(lab)?;
             print!("{}", lab.node.nft(&["list", "table", "inet", TABLE])?);
@@ -177,7 +252,7 @@ fn up(lab: &str) -> Result<ExitCode> {
     };
     locked.state.name = lab.to_string();
     locked.save()?;
-    reconcile(&node, &locked.state)?;
+    reconcile(&node, &locked.state, Known::ReadBack)?;
     events::start_recorder(lab, &node)?;
     println!("lab {lab} is up: node network namespace {}", node.netns());
     Ok(ExitCode::SUCCESS)

@@ -69,6 +69,8 @@ pub fn run(
         ports,
         command: command.to_vec(),
         pid: None,
+        state_only: false,
+        node: None,
     };
     lab.node
         .add_pod(&id.to_string(), &[ip])
@@ -92,12 +94,15 @@ pub fn run(
 
 /// Stops the pod's process and removes its network; the caller commits.
 pub fn remove(lab: &mut Lab, id: &PodId) -> Result<()> {
-    lab.state().pods.remove(id).with_context(|| {
+    let pod = lab.state().pods.remove(id).with_context(|| {
         format!(
             "pods {:?} not found in namespace {:?}",
             id.name, id.namespace
         )
     })?;
+    if !pod.is_real() {
+        return Ok(());
+    }
     lab.node
         .remove_pod(&id.to_string())
         .context("removing the pod's network")?;
@@ -107,6 +112,7 @@ pub fn remove(lab: &mut Lab, id: &PodId) -> Result<()> {
 
 /// Prints the pod's log; with `follow`, keeps printing until interrupted.
 pub fn logs(locked: &Locked, id: &PodId, follow: bool) -> Result<ExitCode> {
+    require_real(&locked.state, id)?;
     if !locked.state.pods.contains_key(id) {
         bail!(
             "pods {:?} not found in namespace {:?}",
@@ -138,6 +144,7 @@ pub fn logs(locked: &Locked, id: &PodId, follow: bool) -> Result<ExitCode> {
 /// Runs a command inside the pod's network namespace, with the pod's
 /// hosts file; exits with the command's status.
 pub fn exec(lab: &Lab, id: &PodId, command: &[String]) -> Result<ExitCode> {
+    require_real(&lab.locked.state, id)?;
     if !lab.locked.state.pods.contains_key(id) {
         bail!(
             "pods {:?} not found in namespace {:?}",
@@ -153,6 +160,16 @@ pub fn exec(lab: &Lab, id: &PodId, command: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::from(
         status.code().unwrap_or(1).clamp(0, 255) as u8
     ))
+}
+
+/// State-only pods (`lab import`) have no network namespace to enter.
+fn require_real(state: &super::state::LabState, id: &PodId) -> Result<()> {
+    match state.pods.get(id) {
+        Some(p) if !p.is_real() => bail!(
+            "pod {id} is cluster state only (lab import): it has no network namespace or process"
+        ),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

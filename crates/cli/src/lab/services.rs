@@ -101,7 +101,12 @@ pub fn sync(node: &Node, state: &LabState) -> Result<()> {
         .values()
         .map(|s| hosts::service_entry(s.cluster_ip, &s.name, &s.namespace))
         .collect();
-    for id in state.pods.keys() {
+    for id in state
+        .pods
+        .iter()
+        .filter(|(_, p)| p.is_real())
+        .map(|(id, _)| id)
+    {
         hosts::write(&node.pod_netns(&id.to_string()), &entries)
             .context("writing a pod's hosts file")?;
     }

@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub const STATE_ROOT: &str = "/run/palisade/lab";
 /// Pod addresses handed out by `lab run` (the conformance world brings its own).
 const POD_NET: Ipv4Addr = Ipv4Addr::new(10, 244, 1, 10);
+/// The node name the lab's own pods carry (the compile scope is this node).
+pub const LAB_NODE: &str = "lab";
 /// Service cluster IPs.
 const SERVICE_NET: Ipv4Addr = Ipv4Addr::new(10, 96, 0, 10);
 
@@ -33,6 +35,22 @@ pub struct LabPod {
     pub ports: Vec<ContainerPort>,
     pub command: Vec<String>,
     pub pid: Option<i32>,
+    /// A pod of cluster STATE only (`lab import`): compiled into the ruleset
+    /// like any other, but it has no network namespace and no process.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub state_only: bool,
+    /// The node the pod runs on; `None` is the lab's node. Only the lab
+    /// node's pods are subjects of its ruleset (node-local compile scope);
+    /// pods of other nodes are peers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+impl LabPod {
+    /// True when the pod has a network namespace (made by `lab run`).
+    pub fn is_real(&self) -> bool {
+        !self.state_only
+    }
 }
 
 /// A Service: a cluster IP DNATed to the pods its selector matches.
@@ -79,7 +97,7 @@ impl LabState {
 
     /// The next free pod address of the lab's pod network.
     pub fn allocate_pod_ip(&mut self) -> IpAddr {
-        let used: Vec<IpAddr> = self.pods.values().map(|p| p.ip).collect();
+        let used: std::collections::HashSet<IpAddr> = self.pods.values().map(|p| p.ip).collect();
         loop {
             let ip = IpAddr::V4(Ipv4Addr::from(u32::from(POD_NET) + self.next_pod));
             self.next_pod += 1;
@@ -111,7 +129,7 @@ impl LabState {
         for p in self.pods.values() {
             let mut pod = Pod::new(&p.namespace, &p.name, p.labels.clone(), Some(p.ip));
             pod.ports = p.ports.clone();
-            pod.node_name = Some("lab".into());
+            pod.node_name = Some(p.node.clone().unwrap_or_else(|| LAB_NODE.into()));
             c.upsert_pod(pod);
         }
         self.policies
@@ -161,8 +179,8 @@ impl Locked {
             .open(dir.join("lock"))?;
         lock.lock().context("locking the lab state")?;
         let path = dir.join("state.json");
-        let state = match fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
+        let state = match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
                 .with_context(|| format!("reading {}", path.display()))?,
             Err(_) => LabState::new(name),
         };
@@ -176,7 +194,7 @@ impl Locked {
     /// Writes the state atomically (temp file + rename).
     pub fn save(&self) -> Result<()> {
         let tmp = self.path.with_extension("json.tmp");
-        fs::write(&tmp, serde_json::to_string_pretty(&self.state)?)?;
+        fs::write(&tmp, serde_json::to_vec(&self.state)?)?;
         fs::rename(&tmp, &self.path).context("saving the lab state")
     }
 
@@ -204,6 +222,8 @@ mod tests {
             ports: vec![],
             command: vec!["sleep".into()],
             pid: Some(1),
+            state_only: false,
+            node: None,
         };
         s.pods.insert(PodId::new(&pod.namespace, &pod.name), pod);
         let json = serde_json::to_string(&s).unwrap();

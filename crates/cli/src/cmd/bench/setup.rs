@@ -1,0 +1,123 @@
+//! The benchmark's lab: a node, the two real pods, and cluster state.
+
+use std::net::IpAddr;
+
+use anyhow::{Context, Result};
+use palisade_bench::world::{self, World};
+use palisade_lab::Node;
+use palisade_model::PodId;
+
+use crate::lab::ops::prefix;
+use crate::lab::state::{LabPod, LabState, Locked, LAB_NODE};
+
+/// A lab named `b<pid>`, torn down (by its prefix) on drop.
+pub struct BenchLab {
+    pub name: String,
+    pub node: Node,
+    pub client: (PodId, IpAddr),
+    pub server: (PodId, IpAddr),
+}
+
+impl BenchLab {
+    /// Creates the node and the client and server pods (no ruleset yet).
+    pub fn create() -> Result<BenchLab> {
+        let name = format!("b{}", std::process::id());
+        let prefix = prefix(&name)?;
+        let _ = palisade_lab::teardown(&prefix);
+        let node = Node::create(&prefix).context("creating the bench lab's node")?;
+        let mut lab = BenchLab {
+            name,
+            node,
+            client: (PodId::new(world::NS, "client"), IpAddr::from([0, 0, 0, 0])),
+            server: (PodId::new(world::NS, "server"), IpAddr::from([0, 0, 0, 0])),
+        };
+        let mut state = LabState::new(&lab.name);
+        for (id, ip) in [&mut lab.client, &mut lab.server] {
+            *ip = state.allocate_pod_ip();
+            lab.node
+                .add_pod(&id.to_string(), &[*ip])
+                .with_context(|| format!("creating pod {id}"))?;
+        }
+        Ok(lab)
+    }
+
+    pub fn netns(&self, id: &PodId) -> String {
+        self.node.pod_netns(&id.to_string())
+    }
+
+    /// The benchmark world with `policies` synthetic policies over `pods`
+    /// pods; `scope` says which of them are on the lab's node.
+    pub fn world(&self, pods: usize, policies: usize, scope: super::Scope) -> Result<World> {
+        let ips = (self.client.1, self.server.1);
+        world::build(pods, policies, ips, LAB_NODE, scope.world())
+            .context("building the benchmark world")
+    }
+
+    /// Writes `w` as the lab's state file (synthetic pods state only, the
+    /// probe pods real), so `palisade lab --lab NAME ...` commands work on it.
+    pub fn save_state(&self, w: &World) -> Result<()> {
+        let mut locked = Locked::open(&self.name, true)?;
+        let s = &mut locked.state;
+        *s = LabState::new(&self.name);
+        for ns in w.cluster.namespaces() {
+            let mut labels = ns.labels().clone();
+            labels.remove(palisade_model::METADATA_NAME_LABEL);
+            s.namespaces.insert(ns.name.clone(), labels);
+        }
+        for p in w.cluster.pods() {
+            let real = p.id() == w.client || p.id() == w.server;
+            let node = p.node_name.clone().filter(|n| n != LAB_NODE);
+            s.pods.insert(
+                p.id(),
+                LabPod {
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
+                    labels: p.labels.clone(),
+                    ip: p.ips[0],
+                    ports: p.ports.clone(),
+                    command: vec![],
+                    pid: None,
+                    state_only: !real,
+                    node,
+                },
+            );
+        }
+        for p in w.cluster.policies() {
+            s.policies.insert(p.reference(), p.clone());
+        }
+        locked.save()
+    }
+}
+
+impl Drop for BenchLab {
+    fn drop(&mut self) {
+        if let Ok(prefix) = prefix(&self.name) {
+            let _ = palisade_lab::teardown(&prefix);
+        }
+        let _ = std::fs::remove_dir_all(LabState::dir(&self.name));
+    }
+}
+
+/// One line saying where and when the numbers were taken.
+pub fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split(':').nth(1))
+        })
+        .map(str::trim)
+        .unwrap_or("unknown CPU");
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!(
+        "palisade bench: {date}, {cores} cores ({model}), Linux {}",
+        kernel.trim()
+    )
+}

@@ -1,0 +1,94 @@
+//! `palisade bench` at a tiny size (root only): the harness runs, prints the
+//! tables with the expected rows, connections really flowed, the rulesets
+//! really denied the control port, and every control trial saw its outcome.
+//! This is a check of the harness, not a benchmark (see docs/benchmarks.md).
+
+use std::process::Command;
+
+fn can_run() -> bool {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false);
+    let tools = ["nft", "ip", "iperf3"]
+        .iter()
+        .all(|t| Command::new(t).arg("--version").output().is_ok());
+    if !(root && tools) && std::env::var_os("CI").is_some() {
+        panic!("the bench harness test needs root, nft, ip and iperf3 in CI");
+    }
+    root && tools
+}
+
+/// The cells of the row whose first cell is `name` (names may hold one space).
+fn row<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no row {name:?} in:\n{out}"));
+    line[name.len()..].split_whitespace().collect()
+}
+
+#[test]
+fn tiny_bench_runs_and_its_numbers_are_real() {
+    if !can_run() {
+        return eprintln!("skipped: needs root, nft, ip and iperf3");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "bench",
+            "--pods",
+            "300",
+            "--policies",
+            "3,30",
+            "--runs",
+            "1",
+            "--seconds",
+            "0.5",
+            "--iperf-seconds",
+            "1",
+            "--linear-cap",
+            "2000",
+            "--trials",
+            "3",
+            "--control-policies",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["none", "palisade 3", "palisade 30", "linear 3", "linear 30"] {
+        let cells = row(&stdout, name);
+        let rate: f64 = cells[1].parse().unwrap();
+        let gbits: f64 = cells[3].parse().unwrap();
+        assert!(rate > 50.0, "{name}: connections flowed: {cells:?}");
+        assert!(gbits > 0.01, "{name}: iperf3 moved data: {cells:?}");
+        let denied = if name == "none" { "open" } else { "denied" };
+        assert_eq!(cells[6], denied, "{name}: the control port: {cells:?}");
+    }
+    assert!(
+        row(&stdout, "linear 30").join(" ").contains("capped"),
+        "the cap is reported"
+    );
+    for name in [
+        "lab label (allow)",
+        "lab label (deny)",
+        "lab apply (allow)",
+        "lab delete (deny)",
+    ] {
+        let cells = row(&stdout, name);
+        assert_eq!(
+            (cells[0], cells[1]),
+            ("3", "0"),
+            "{name}: 3 trials, none missed: {cells:?}"
+        );
+        let p50: f64 = cells[2].parse().unwrap();
+        assert!(p50 > 0.0 && p50 < 10_000.0, "{name}: {cells:?}");
+    }
+}
