@@ -123,6 +123,7 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
         table: config.table.clone(),
         netns: config.netns.clone(),
         stop: stopped.clone(),
+        counters: Default::default(),
     };
     tasks.spawn(http::serve(listener, endpoints, stopped.clone()));
     let watch = WatchCtx {
