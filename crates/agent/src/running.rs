@@ -38,7 +38,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 /// A running agent: its tasks, its HTTP address, and how to stop it.
 #[derive(Debug)]
 pub struct Running {
-    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    /// Where `/metrics`, `/healthz`, `/readyz` and `/flows` are served.
     pub http_addr: SocketAddr,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
