@@ -56,7 +56,8 @@ pub struct Config {
     #[arg(long, env = "PALISADE_MAX_BACKOFF", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
     pub max_backoff: Duration,
 
-    /// Address of the HTTP server for /metrics, /healthz and /readyz.
+    /// Address of the HTTP server for /metrics, /healthz, /readyz, /flows and
+    /// /flows/stream.
     #[arg(
         long,
         env = "PALISADE_LISTEN",

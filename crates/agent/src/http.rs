@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -35,7 +36,16 @@ pub struct Endpoints {
     pub netns: Option<String>,
     /// Ends server-sent-event streams when the agent stops.
     pub stop: signal::Receiver<bool>,
+    /// The last counter read, reused for [`COUNTERS_MAX_AGE`].
+    pub counters: Arc<tokio::sync::Mutex<Option<(Instant, CounterValues)>>>,
 }
+
+type CounterValues = std::collections::BTreeMap<String, (u64, u64)>;
+
+/// How long one read of the kernel's counters serves scrapes: a read costs
+/// about 1.4-2.6 s of nft CPU on a 5,000-pod / 1,000-policy node (nft loads
+/// the whole table), so scrapes in between reuse it (docs/flows.md).
+pub const COUNTERS_MAX_AGE: Duration = Duration::from_secs(15);
 
 /// Binds `addr`; the returned listener is then served by [`serve`].
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
@@ -81,13 +91,11 @@ async fn route(endpoints: &Endpoints, req: &Request<Incoming>) -> Response<Body>
     }
 }
 
-/// The registry's metrics plus the per-policy counters (one `nft` run per
-/// scrape, off the async threads; when it fails the rest is still served).
+/// The registry's metrics plus the per-policy counters (at most one `nft`
+/// run per [`COUNTERS_MAX_AGE`], off the async threads; when it fails the
+/// rest is still served).
 async fn metrics(endpoints: &Endpoints) -> Response<Body> {
-    let (table, netns) = (endpoints.table.clone(), endpoints.netns.clone());
-    let values = tokio::task::spawn_blocking(move || counters::read(&table, netns.as_deref()))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+    let values = counter_values(endpoints).await;
     let extra = match values {
         Ok(values) => counters::encode(&endpoints.flows.counters(), &values),
         Err(e) => {
@@ -100,6 +108,23 @@ async fn metrics(endpoints: &Endpoints) -> Response<Body> {
         "application/openmetrics-text; version=1.0.0; charset=utf-8",
         full(counters::splice(endpoints.metrics.encode(), &extra)),
     )
+}
+
+/// The cached counter values, read again when older than [`COUNTERS_MAX_AGE`]
+/// (one read at a time: concurrent scrapes wait for it).
+async fn counter_values(endpoints: &Endpoints) -> Result<CounterValues, String> {
+    let mut cached = endpoints.counters.lock().await;
+    if let Some((at, values)) = cached.as_ref() {
+        if at.elapsed() < COUNTERS_MAX_AGE {
+            return Ok(values.clone());
+        }
+    }
+    let (table, netns) = (endpoints.table.clone(), endpoints.netns.clone());
+    let values = tokio::task::spawn_blocking(move || counters::read(&table, netns.as_deref()))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))?;
+    *cached = Some((Instant::now(), values.clone()));
+    Ok(values)
 }
 
 const TEXT: &str = "text/plain; charset=utf-8";

@@ -39,7 +39,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 /// A running agent: its tasks, its HTTP address, and how to stop it.
 #[derive(Debug)]
 pub struct Running {
-    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    /// Where `/metrics`, `/healthz`, `/readyz` and `/flows` are served.
     pub http_addr: SocketAddr,
     /// Where the dashboard is served (`--dashboard-listen`), if it is.
     pub dashboard_addr: Option<SocketAddr>,
@@ -126,6 +126,7 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
         table: config.table.clone(),
         netns: config.netns.clone(),
         stop: stopped.clone(),
+        counters: Default::default(),
     };
     tasks.spawn(http::serve(listener, endpoints, stopped.clone()));
     let mut dashboard_addr = None;

@@ -16,7 +16,9 @@ pub const TABLE: &str = "palisade";
 /// Print the nftables ruleset (one `nft -f` transaction) for the pods of a node.
 ///
 /// Every rule carries a comment with its provenance (policy, direction, rule,
-/// peer) and a named counter; every subject chain ends in a counted drop.
+/// peer) and a named counter; every subject chain ends in the
+/// denied-flow log (NFLOG group 3117, rate-limited per source) and a counted
+/// drop (a counted accept when only audit-mode policies isolate its pods).
 ///
 /// Example: palisade render -f examples/walkthrough --pods ns-1/http-echo
 #[derive(Debug, clap::Args)]
