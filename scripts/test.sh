@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, clippy with -D warnings, all tests
 # (unit, property, golden, kernel tests in network namespaces when root),
-# the walkthrough demo on real packets, and the conformance cases on the
-# evaluator and on real packets.
+# the walkthrough demo on real packets, the dashboard in headless Chromium,
+# and the conformance cases on the evaluator and on real packets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,14 @@ cargo build --quiet --locked --bin palisade
 if $root; then
   echo "== palisade lab demo"
   "${CARGO_TARGET_DIR:-target}/debug/palisade" lab demo | tail -n 1
+  echo "== dashboard in headless Chromium (scripts/browser-test.sh)"
+  log="$(mktemp)"
+  if ! scripts/browser-test.sh >"$log" 2>&1; then
+    cat "$log"
+    exit 1
+  fi
+  grep -E '^(✔|ℹ (pass|fail))|SKIP' "$log" || true
+  rm -f "$log"
 fi
 cases=../shared/conformance/cases
 if [ -d "$cases" ]; then
