@@ -5,21 +5,9 @@
 
 use std::process::Command;
 
-fn can_run() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    let tools = ["nft", "ip", "iperf3"]
-        .iter()
-        .all(|t| Command::new(t).arg("--version").output().is_ok());
-    if !(root && tools) && std::env::var_os("CI").is_some() {
-        panic!("the bench harness test needs root, nft, ip and iperf3 in CI");
-    }
-    root && tools
-}
+mod common;
+
+use common::can_run;
 
 /// The cells of the row whose first cell is `name` (names may hold one space).
 fn row<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
@@ -32,7 +20,7 @@ fn row<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
 
 #[test]
 fn tiny_bench_runs_and_its_numbers_are_real() {
-    if !can_run() {
+    if !can_run(&["iperf3"]) {
         return eprintln!("skipped: needs root, nft, ip and iperf3");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))

@@ -8,21 +8,9 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn can_run() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    let tools = ["nft", "ip"]
-        .iter()
-        .all(|t| Command::new(t).arg("-V").output().is_ok());
-    if !(root && tools) && std::env::var_os("CI").is_some() {
-        panic!("lab tests need root, nft and ip in CI");
-    }
-    root && tools
-}
+mod common;
+
+use common::can_run;
 
 /// A lab of this test's own, and the dashboard serving it; both removed on drop.
 struct Served {
@@ -126,7 +114,7 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn the_lab_dashboard_follows_the_state_file_and_the_event_log() {
-    if !can_run() {
+    if !can_run(&[]) {
         eprintln!("skipped: needs root, nft and ip");
         return;
     }

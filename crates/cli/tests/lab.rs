@@ -1,50 +1,17 @@
 //! The lab CLI on a real kernel (root only): bad input never weakens the
 //! rules in force, and drift is repaired by the next reconcile.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn can_run() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    let tools = ["nft", "ip"]
-        .iter()
-        .all(|t| Command::new(t).arg("-V").output().is_ok());
-    if !(root && tools) && std::env::var_os("CI").is_some() {
-        panic!("lab tests need root, nft and ip in CI");
-    }
-    root && tools
-}
+mod common;
 
-struct Lab(String);
+use common::{can_run, Lab};
 
 impl Lab {
     fn new(tag: &str) -> Lab {
-        let lab = Lab(format!("t{}{tag}", std::process::id() % 100000));
+        let lab = Lab::named(tag);
         lab.ok(&["up"]);
         lab
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .arg("lab")
-            .args(args)
-            .env("PALISADE_LAB", &self.0)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "lab {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
     fn file(&self, name: &str, text: &str) -> String {
@@ -64,7 +31,7 @@ const DENY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetad
 
 #[test]
 fn an_invalid_policy_changes_nothing() {
-    if !can_run() {
+    if !can_run(&[]) {
         return eprintln!("skipped: needs root, nft and ip");
     }
     let lab = Lab::new("inv");
@@ -97,7 +64,7 @@ fn an_invalid_policy_changes_nothing() {
 /// reads the table back and repairs drift, as `lab up` does.
 #[test]
 fn drift_is_repaired_by_lab_repair() {
-    if !can_run() {
+    if !can_run(&[]) {
         return eprintln!("skipped: needs root, nft and ip");
     }
     let lab = Lab::new("dr");
@@ -132,7 +99,7 @@ fn drift_is_repaired_by_lab_repair() {
 /// read-back, so a stale known state never leaves a wrong ruleset.
 #[test]
 fn a_stale_known_state_falls_back_to_read_back() {
-    if !can_run() {
+    if !can_run(&[]) {
         return eprintln!("skipped: needs root, nft and ip");
     }
     let lab = Lab::new("st");
@@ -162,7 +129,7 @@ fn a_stale_known_state_falls_back_to_read_back() {
 /// the lab's own pods (peers here; subjects with --local).
 #[test]
 fn imported_pods_are_state_only() {
-    if !can_run() {
+    if !can_run(&[]) {
         return eprintln!("skipped: needs root, nft and ip");
     }
     let lab = Lab::new("im");

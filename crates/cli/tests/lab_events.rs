@@ -4,39 +4,13 @@
 //! ingress and does not admit busybox yet). Traffic that gets through is
 //! never recorded.
 
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn can_run() -> bool {
-    let missing = palisade_lab::missing_requirements();
-    if !missing.is_empty() && std::env::var_os("CI").is_some() {
-        panic!("lab tests need {} in CI", missing.join(", "));
-    }
-    missing.is_empty()
-}
+mod common;
 
-struct Lab(String);
+use common::{can_run, Lab};
 
 impl Lab {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .arg("lab")
-            .args(args)
-            .env("PALISADE_LAB", &self.0)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "lab {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
     fn apply(&self, file: &str) {
         let path = format!(
             "{}/../../examples/walkthrough/{file}",
@@ -89,7 +63,7 @@ impl Drop for Lab {
 
 #[test]
 fn walkthrough_denials_are_attributed_to_the_isolating_policy() {
-    if !can_run() {
+    if !can_run(&[]) {
         return eprintln!("skipped: needs root, nft, ip and setsid");
     }
     let lab = Lab(format!("ev{}", std::process::id() % 100000));
