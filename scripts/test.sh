@@ -37,12 +37,15 @@ if $root; then
   "${CARGO_TARGET_DIR:-target}/debug/palisade" lab demo | tail -n 1
   echo "== dashboard in headless Chromium (scripts/browser-test.sh)"
   log="$(mktemp)"
-  if ! scripts/browser-test.sh >"$log" 2>&1; then
+  # The screenshot goes to a temporary file: a test run leaves the tree as
+  # it was (scripts/browser-test.sh alone refreshes docs/dashboard.png).
+  shot="$(mktemp --suffix .png)"
+  if ! SCREENSHOT="$shot" scripts/browser-test.sh >"$log" 2>&1; then
     cat "$log"
     exit 1
   fi
   grep -E '^(✔|ℹ (pass|fail))|SKIP' "$log" || true
-  rm -f "$log"
+  rm -f "$log" "$shot"
 fi
 cases=../shared/conformance/cases
 if [ -d "$cases" ]; then
