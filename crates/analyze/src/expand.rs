@@ -100,18 +100,6 @@ impl ClassConnectivity {
             End::Cidr(c) => c,
         }
     }
-
-    /// Calls `f(from, to, allow)` for every allowed connection, in the same
-    /// order as [`ClassConnectivity::connections`], without allocating a
-    /// [`Connection`] per row: for writers of very large outputs.
-    pub fn for_each_connection(&self, mut f: impl FnMut(&str, &str, &[Allow])) {
-        let sources = self.sources();
-        for i in 0..sources.len() {
-            sources.visit(i, &mut |from, to, m| {
-                f(self.name(from), self.name(to), &self.allows[m]);
-            });
-        }
-    }
 }
 
 /// Endpoints and external ingress CIDRs, merged in text order.
