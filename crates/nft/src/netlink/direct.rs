@@ -75,22 +75,7 @@ pub fn ir_batch(
     }
     for name in &changed.sets {
         let (gone, added) = set_diff(old, new, name)?;
-        push(
-            &mut batch,
-            Op::Delete,
-            table,
-            name,
-            &gone,
-            "delete elements of set",
-        );
-        push(
-            &mut batch,
-            Op::Add,
-            table,
-            name,
-            &added,
-            "add elements to set",
-        );
+        replace_in_set(&mut batch, table, name, &gone, &added);
     }
     for family in &changed.hairpin {
         let pairs = |rs: &Ruleset| -> Vec<(IpAddr, ())> {
@@ -108,22 +93,7 @@ pub fn ir_batch(
         let gone: Vec<Elem> = gone.iter().map(key).collect::<Option<_>>()?;
         let added: Vec<Elem> = added.iter().map(key).collect::<Option<_>>()?;
         let name = hairpin_set(*family);
-        push(
-            &mut batch,
-            Op::Delete,
-            table,
-            name,
-            &gone,
-            "delete elements of set",
-        );
-        push(
-            &mut batch,
-            Op::Add,
-            table,
-            name,
-            &added,
-            "add elements to set",
-        );
+        replace_in_set(&mut batch, table, name, &gone, &added);
     }
     for (name, added) in map_adds {
         push(
@@ -246,6 +216,19 @@ fn addr_key(ip: &IpAddr, family: Family) -> Option<Elem> {
 fn hairpin_key(ip: &IpAddr, family: Family) -> Option<Elem> {
     let v = addr_value(ip);
     set_key(&Element::single(&[v, v]), &[Datatype::addr(family); 2])
+}
+
+/// Deletes `gone` from set `set`, then adds `added`.
+fn replace_in_set(batch: &mut Batch, table: &str, set: &str, gone: &[Elem], added: &[Elem]) {
+    push(
+        batch,
+        Op::Delete,
+        table,
+        set,
+        gone,
+        "delete elements of set",
+    );
+    push(batch, Op::Add, table, set, added, "add elements to set");
 }
 
 fn push(batch: &mut Batch, op: Op, table: &str, set: &str, elems: &[Elem], what: &str) {
