@@ -55,10 +55,8 @@ pub fn read(files: &[PathBuf]) -> Result<Batch> {
 /// `local` puts every imported pod on the lab's node.
 pub fn add(state: &mut LabState, batch: Batch, local: bool) -> Result<()> {
     check(state, &batch)?;
-    for ns in batch.namespaces {
-        let mut labels = ns.labels().clone();
-        labels.remove(palisade_model::METADATA_NAME_LABEL);
-        state.namespaces.insert(ns.name, labels);
+    for ns in &batch.namespaces {
+        state.add_namespace(ns);
     }
     for p in batch.pods {
         state.namespaces.entry(p.namespace.clone()).or_default();
@@ -66,18 +64,9 @@ pub fn add(state: &mut LabState, batch: Batch, local: bool) -> Result<()> {
             true => None,
             false => p.node_name.clone().filter(|n| n != LAB_NODE),
         };
-        let pod = LabPod {
-            namespace: p.namespace.clone(),
-            name: p.name.clone(),
-            labels: p.labels.clone(),
-            ip: p.ips[0],
-            ports: p.ports.clone(),
-            command: vec![],
-            pid: None,
-            state_only: true,
-            node,
-        };
-        state.pods.insert(p.id(), pod);
+        state
+            .pods
+            .insert(p.id(), LabPod::from_model(&p, true, node));
     }
     for p in batch.policies {
         state.namespaces.entry(p.namespace.clone()).or_default();

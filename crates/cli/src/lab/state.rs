@@ -47,6 +47,22 @@ pub struct LabPod {
 }
 
 impl LabPod {
+    /// A pod of the model as lab state, with no process yet; `node` `None`
+    /// is the lab's node.
+    pub fn from_model(p: &palisade_model::Pod, state_only: bool, node: Option<String>) -> Self {
+        LabPod {
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+            labels: p.labels.clone(),
+            ip: p.ips[0],
+            ports: p.ports.clone(),
+            command: vec![],
+            pid: None,
+            state_only,
+            node,
+        }
+    }
+
     /// True when the pod has a network namespace (made by `lab run`).
     pub fn is_real(&self) -> bool {
         !self.state_only
@@ -89,6 +105,14 @@ impl LabState {
             name: name.into(),
             ..Self::default()
         }
+    }
+
+    /// Records a namespace of the model and its labels (the automatic
+    /// `kubernetes.io/metadata.name` label is not stored: it is derived).
+    pub fn add_namespace(&mut self, ns: &palisade_model::Namespace) {
+        let mut labels = ns.labels().clone();
+        labels.remove(palisade_model::METADATA_NAME_LABEL);
+        self.namespaces.insert(ns.name.clone(), labels);
     }
 
     pub fn dir(name: &str) -> PathBuf {

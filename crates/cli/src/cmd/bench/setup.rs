@@ -60,27 +60,12 @@ impl BenchLab {
         let s = &mut locked.state;
         *s = LabState::new(&self.name);
         for ns in w.cluster.namespaces() {
-            let mut labels = ns.labels().clone();
-            labels.remove(palisade_model::METADATA_NAME_LABEL);
-            s.namespaces.insert(ns.name.clone(), labels);
+            s.add_namespace(ns);
         }
         for p in w.cluster.pods() {
             let real = p.id() == w.client || p.id() == w.server;
             let node = p.node_name.clone().filter(|n| n != LAB_NODE);
-            s.pods.insert(
-                p.id(),
-                LabPod {
-                    namespace: p.namespace.clone(),
-                    name: p.name.clone(),
-                    labels: p.labels.clone(),
-                    ip: p.ips[0],
-                    ports: p.ports.clone(),
-                    command: vec![],
-                    pid: None,
-                    state_only: !real,
-                    node,
-                },
-            );
+            s.pods.insert(p.id(), LabPod::from_model(p, !real, node));
         }
         for p in w.cluster.policies() {
             s.policies.insert(p.reference(), p.clone());
