@@ -1,36 +1,23 @@
 //! A network namespace per test, deleted on drop: the agent under test
 //! never touches the root namespace's nftables.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Whether the kernel tests can run (root, `nft` and `ip`). When they
-/// cannot: panics under CI (which must run them), else prints "skipped"
-/// and returns false.
+/// Whether the kernel tests can run (root, `nft`, `ip`: see
+/// `palisade_lab::missing_requirements`). When they cannot: panics under CI
+/// (which must run them), else prints "skipped" and returns false.
 pub fn kernel_available() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    let tools = [("nft", "--version"), ("ip", "-V")]
-        .iter()
-        .all(|(program, arg)| {
-            Command::new(program)
-                .arg(arg)
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-    if root && tools {
+    let missing = palisade_lab::missing_requirements();
+    if missing.is_empty() {
         return true;
     }
     if std::env::var_os("CI").is_some() {
-        panic!("the agent's kernel tests need root, nft and ip (root: {root}, tools: {tools}); CI must provide them");
+        panic!(
+            "the agent's kernel tests need {}; CI must provide them",
+            missing.join(", ")
+        );
     }
-    println!("skipped: needs root and nft");
+    println!("skipped: needs {}", missing.join(", "));
     false
 }
 
@@ -48,22 +35,13 @@ impl Netns {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let out = Command::new("ip")
-            .args(["netns", "add", &name])
-            .output()
-            .expect("ip netns add");
-        assert!(
-            out.status.success(),
-            "ip netns add: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        palisade_lab::netns::create(&name).expect("ip netns add");
         Self { name }
     }
 
     /// Runs `nft ARGS` in the namespace; (success, stdout + stderr).
     pub fn nft(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.name, "nft"])
+        let out = palisade_lab::netns::command(&self.name, "nft")
             .args(args)
             .output()
             .expect("run nft");
@@ -78,8 +56,6 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
+        let _ = palisade_lab::netns::delete(&self.name);
     }
 }
