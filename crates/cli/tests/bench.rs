@@ -31,7 +31,7 @@ fn tiny_bench_runs_and_its_numbers_are_real() {
             "--policies",
             "3,30",
             "--runs",
-            "1",
+            "2",
             "--seconds",
             "0.5",
             "--iperf-seconds",
@@ -54,11 +54,18 @@ fn tiny_bench_runs_and_its_numbers_are_real() {
     for name in ["none", "palisade 3", "palisade 30", "linear 3", "linear 30"] {
         let cells = row(&stdout, name);
         let rate: f64 = cells[1].parse().unwrap();
-        let gbits: f64 = cells[3].parse().unwrap();
+        let gbits: f64 = cells[4].parse().unwrap();
         assert!(rate > 50.0, "{name}: connections flowed: {cells:?}");
         assert!(gbits > 0.01, "{name}: iperf3 moved data: {cells:?}");
         let denied = if name == "none" { "open" } else { "denied" };
-        assert_eq!(cells[6], denied, "{name}: the control port: {cells:?}");
+        assert_eq!(cells[8], denied, "{name}: the control port: {cells:?}");
+        if name != "none" {
+            let quartiles: Vec<f64> = cells[3].split('-').map(|q| q.parse().unwrap()).collect();
+            assert!(
+                quartiles.len() == 2 && quartiles[0] > 0.0 && quartiles[0] <= quartiles[1],
+                "{name}: quartiles of two pairs' ratios: {cells:?}"
+            );
+        }
     }
     assert!(
         row(&stdout, "linear 30").join(" ").contains("capped"),

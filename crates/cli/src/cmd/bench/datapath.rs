@@ -17,26 +17,35 @@ use super::Args;
 use crate::cmd::render::TABLE;
 use crate::lab::state::LAB_NODE;
 
-/// One configuration: a name and the nft script that installs it.
+/// One ruleset configuration: a name, the table it creates and the nft
+/// script that installs it.
 struct Config {
     name: String,
     policies: Option<usize>,
-    /// `None`: no ruleset at all.
-    script: Option<String>,
+    table: &'static str,
+    script: String,
     /// What the ruleset holds, for the table.
     size: String,
 }
 
-/// The samples of one configuration.
+/// The samples of one configuration (or of no ruleset).
 #[derive(Default)]
 struct Samples {
     rate: Vec<f64>,
-    rate_ratio: Vec<f64>,
     bps: Vec<f64>,
+    /// Per pair: this configuration's rate / no ruleset's rate measured
+    /// next to it (and the same for throughput).
+    rate_ratio: Vec<f64>,
     bps_ratio: Vec<f64>,
     load_ms: Vec<f64>,
     failures: u64,
-    control_denied: Option<bool>,
+}
+
+/// One measurement: connections per second (and failures), bits per second.
+struct Measured {
+    rate: f64,
+    failures: u64,
+    bps: f64,
 }
 
 pub fn run(a: &Args) -> Result<()> {
@@ -53,53 +62,78 @@ pub fn run(a: &Args) -> Result<()> {
         0 => None,
         _ => Some(IperfServer::start(&server_ns, world::IPERF_PORT)?),
     };
-    let mut samples: Vec<Samples> = configs.iter().map(|_| Samples::default()).collect();
     let duration = Duration::from_secs_f64(a.seconds);
-    for run in 0..a.runs {
-        eprintln!("datapath: run {}/{}", run + 1, a.runs);
-        let mut base = (f64::NAN, f64::NAN);
-        for (c, s) in configs.iter().zip(samples.iter_mut()) {
-            let t = Instant::now();
-            install(&lab, c)?;
-            s.load_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            check_in_force(&client_ns, conn, control, c, s)?;
-            let load = loadgen::run(&client_ns, conn, a.workers, duration)?;
-            s.failures += load.failures;
-            let rate = load.rate();
-            let bps = match a.iperf_seconds {
-                0 => f64::NAN,
-                secs => iperf::run(&client_ns, lab.server.1, world::IPERF_PORT, secs)?,
+    let measure = |what: &str| -> Result<Measured> {
+        let load = loadgen::run(&client_ns, conn, a.workers, duration)?;
+        let bps = match a.iperf_seconds {
+            0 => f64::NAN,
+            secs => iperf::run(&client_ns, lab.server.1, world::IPERF_PORT, secs)?,
+        };
+        eprintln!(
+            "    {what:<22} {:>9.0} conn/s ({} failed)  {:>7.2} Gbit/s",
+            load.rate(),
+            load.failures,
+            bps / 1e9
+        );
+        Ok(Measured {
+            rate: load.rate(),
+            failures: load.failures,
+            bps,
+        })
+    };
+    let mut none = Samples::default();
+    let mut samples: Vec<Samples> = configs.iter().map(|_| Samples::default()).collect();
+    for (c, s) in configs.iter().zip(samples.iter_mut()) {
+        let t = Instant::now();
+        install(&lab, c)?;
+        s.load_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        eprintln!("datapath: {} loaded in {:.0} ms", c.name, s.load_ms[0]);
+        // Let the kernel finish freeing the previous table (deferred work)
+        // before measuring.
+        std::thread::sleep(SETTLE);
+        for pair in 0..a.runs {
+            eprintln!("  pair {}/{}", pair + 1, a.runs);
+            // Alternate which side of the pair goes first, so a drift in
+            // the machine's load over a pair cancels out over the pairs.
+            let order = match pair % 2 {
+                0 => [false, true],
+                _ => [true, false],
             };
-            if c.script.is_none() {
-                base = (rate, bps);
+            let mut pair_of = (None, None);
+            for active in order {
+                set_active(&lab, c, active)?;
+                check_in_force(&client_ns, conn, control, c, active)?;
+                let m = measure(if active { &c.name } else { "none" })?;
+                match active {
+                    true => pair_of.1 = Some(m),
+                    false => pair_of.0 = Some(m),
+                }
             }
-            s.rate.push(rate);
-            s.rate_ratio.push(rate / base.0);
-            s.bps.push(bps);
-            s.bps_ratio.push(bps / base.1);
-            eprintln!(
-                "  {:<22} {:>9.0} conn/s ({} failed)  {:>7.2} Gbit/s  (load {:.0} ms)",
-                c.name,
-                rate,
-                load.failures,
-                bps / 1e9,
-                s.load_ms.last().copied().unwrap_or(0.0)
-            );
+            let (Some(base), Some(with)) = pair_of else {
+                unreachable!("both sides of a pair are measured")
+            };
+            for (samples, m) in [(&mut none, &base), (&mut *s, &with)] {
+                samples.rate.push(m.rate);
+                samples.bps.push(m.bps);
+                samples.failures += m.failures;
+            }
+            s.rate_ratio.push(with.rate / base.rate);
+            s.bps_ratio.push(with.bps / base.bps);
         }
     }
     remove_tables(&lab);
-    print_table(a, &configs, &samples);
+    print_table(a, &configs, &none, &samples);
     Ok(())
 }
 
-/// No ruleset first (every run's baseline), then palisade, then linear, per size.
+/// Pause after loading a ruleset, before its first measurement.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Palisade's ruleset per size, then the linear list per size. "No ruleset"
+/// is not a configuration: each configuration's table is made dormant to
+/// measure it (see [`set_active`]).
 fn configs(a: &Args, lab: &BenchLab) -> Result<Vec<Config>> {
-    let mut out = vec![Config {
-        name: "none".into(),
-        policies: None,
-        script: None,
-        size: "-".into(),
-    }];
+    let mut out = Vec::new();
     let mut linear_configs = Vec::new();
     for &n in &a.policies {
         let t = Instant::now();
@@ -121,7 +155,8 @@ fn configs(a: &Args, lab: &BenchLab) -> Result<Vec<Config>> {
         out.push(Config {
             name: format!("palisade {n}"),
             policies: Some(n),
-            script: Some(script.text),
+            table: TABLE,
+            script: script.text,
             size: format!(
                 "{} chains, {rules} rules, {elements} set elements",
                 rs.chains.len()
@@ -144,7 +179,8 @@ fn configs(a: &Args, lab: &BenchLab) -> Result<Vec<Config>> {
         linear_configs.push(Config {
             name: format!("linear {n}"),
             policies: Some(n),
-            script: Some(linear::render(&list)),
+            table: linear::TABLE,
+            script: linear::render(&list),
             size: format!(
                 "{} rules: {} accepts, {} drops{capped}",
                 list.rules(),
@@ -165,22 +201,37 @@ fn remove_tables(lab: &BenchLab) {
 
 fn install(lab: &BenchLab, c: &Config) -> Result<()> {
     remove_tables(lab);
-    if let Some(script) = &c.script {
-        lab.node
-            .nft_apply(script)
-            .with_context(|| format!("loading {}", c.name))?;
-    }
-    Ok(())
+    lab.node
+        .nft_apply(&c.script)
+        .with_context(|| format!("loading {}", c.name))
 }
 
-/// The probe port must connect; the control port must be denied by any
-/// ruleset and open without one (so the rules really are in force).
+/// Puts the configuration's table in the packet path, or takes it out by
+/// making it dormant (`flags dormant`: the kernel unregisters its base
+/// chains, so packets meet no ruleset at all, as if it were not loaded)
+/// without reloading it. Measuring "no ruleset" right next to each ruleset
+/// this way needs no reload between the two, and the pair compares the
+/// same moments of a noisy machine.
+fn set_active(lab: &BenchLab, c: &Config, active: bool) -> Result<()> {
+    let cmd = match active {
+        // `add table` without flags sends flags 0: the table wakes up.
+        true => format!("add table inet {}", c.table),
+        false => format!("add table inet {} {{ flags dormant; }}", c.table),
+    };
+    lab.node
+        .nft_apply(&cmd)
+        .with_context(|| format!("{}: {cmd}", c.name))
+}
+
+/// The probe port must connect; the control port must be denied while the
+/// ruleset is active and open while it is dormant (so what is measured is
+/// what the row says).
 fn check_in_force(
     client_ns: &str,
     conn: SocketAddr,
     control: SocketAddr,
     c: &Config,
-    s: &mut Samples,
+    active: bool,
 ) -> Result<()> {
     let (ok, ctl) = palisade_lab::in_netns(client_ns, || {
         let ok = loadgen::exchange(conn).is_ok();
@@ -195,43 +246,68 @@ fn check_in_force(
         );
     }
     let denied = !ctl;
-    if denied != c.script.is_some() {
+    if denied != active {
         bail!(
-            "{}: the control port is {} (expected the opposite)",
+            "{} ({}): the control port is {} (expected the opposite)",
             c.name,
+            if active { "active" } else { "dormant" },
             if denied { "denied" } else { "open" }
         );
     }
-    s.control_denied = Some(denied);
     Ok(())
 }
 
-fn print_table(a: &Args, configs: &[Config], samples: &[Samples]) {
+/// The median of ratios, in percent.
+fn ratio_cell(ratios: &[f64]) -> String {
+    match stats::median(ratios) {
+        Some(m) => format!("{:.1}%", 100.0 * m),
+        None => "-".into(),
+    }
+}
+
+/// The first and third quartiles of ratios, in percent (`-` under 2 pairs).
+fn quartiles_cell(ratios: &[f64]) -> String {
+    let q = |p| 100.0 * stats::quantile(ratios, p).unwrap_or(f64::NAN);
+    match ratios.len() {
+        0 | 1 => "-".into(),
+        _ => format!("{:.1}-{:.1}", q(0.25), q(0.75)),
+    }
+}
+
+fn print_table(a: &Args, configs: &[Config], none: &Samples, samples: &[Samples]) {
     let med = |v: &[f64]| stats::median(v).unwrap_or(f64::NAN);
-    let rows: Vec<Vec<String>> = configs
-        .iter()
-        .zip(samples)
-        .map(|(c, s)| {
-            vec![
-                c.name.clone(),
-                c.policies.map_or("-".into(), |n| n.to_string()),
-                format!("{:.0}", med(&s.rate)),
-                format!("{:.1}%", 100.0 * med(&s.rate_ratio)),
-                format!("{:.2}", med(&s.bps) / 1e9),
-                format!("{:.1}%", 100.0 * med(&s.bps_ratio)),
-                format!("{:.0}", med(&s.load_ms)),
-                match s.control_denied {
-                    Some(true) => "denied".into(),
-                    Some(false) => "open".into(),
-                    None => "?".into(),
-                },
-                s.failures.to_string(),
-                c.size.clone(),
-            ]
-        })
-        .collect();
+    let mut rows: Vec<Vec<String>> = vec![vec![
+        "none".into(),
+        "-".into(),
+        format!("{:.0}", med(&none.rate)),
+        "100%".into(),
+        "-".into(),
+        format!("{:.2}", med(&none.bps) / 1e9),
+        "100%".into(),
+        "-".into(),
+        "-".into(),
+        "open".into(),
+        none.failures.to_string(),
+        "-".into(),
+    ]];
+    rows.extend(configs.iter().zip(samples).map(|(c, s)| {
+        vec![
+            c.name.clone(),
+            c.policies.map_or("-".into(), |n| n.to_string()),
+            format!("{:.0}", med(&s.rate)),
+            ratio_cell(&s.rate_ratio),
+            quartiles_cell(&s.rate_ratio),
+            format!("{:.2}", med(&s.bps) / 1e9),
+            ratio_cell(&s.bps_ratio),
+            quartiles_cell(&s.bps_ratio),
+            format!("{:.0}", med(&s.load_ms)),
+            "denied".into(),
+            s.failures.to_string(),
+            c.size.clone(),
+        ]
+    }));
     println!(
-        "\nDATA PATH: {} synthetic pods ({}), {} runs, medians; ratios vs no ruleset in the same run\n{} workers x {} s of connections, {} s of iperf3 per measurement",
+        "\nDATA PATH: {} synthetic pods ({}); {} pairs per ruleset, each ruleset measured next to no ruleset\n(its table made dormant), alternating which goes first; medians; \"vs none\": median (and quartiles) of the pairs' ratios\n{} workers x {} s of connections, {} s of iperf3 per measurement",
         a.pods,
         a.scope.describe(),
         a.runs,
@@ -247,8 +323,10 @@ fn print_table(a: &Args, configs: &[Config], samples: &[Samples]) {
                 "policies",
                 "conn/s",
                 "vs none",
+                "quartiles",
                 "Gbit/s",
                 "vs none",
+                "quartiles",
                 "load ms",
                 "port 7001",
                 "failed",

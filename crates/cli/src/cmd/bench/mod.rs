@@ -28,9 +28,10 @@ use anyhow::{bail, Result};
 /// --policies count over --pods pods, and a linear rule list holding the
 /// same policies, measures new TCP connections per second (--workers
 /// clients doing connect / 1 byte each way / reset, for --seconds) and
-/// iperf3 throughput (--iperf-seconds). Configurations are interleaved and
-/// repeated --runs times; the table gives medians and the ratio to no
-/// ruleset measured in the same run.
+/// iperf3 throughput (--iperf-seconds). Each ruleset is loaded once and
+/// measured in --runs pairs with no ruleset (its table made dormant, so the
+/// two sides of a pair are seconds apart); the table gives medians, and the
+/// ratio to no ruleset as the median (quartiles) of the pairs' ratios.
 ///
 /// control: with --pods pods and --control-policies policies of state, runs
 /// `palisade lab label`, `lab apply` and `lab delete` --trials times each
@@ -38,8 +39,9 @@ use anyhow::{bail, Result};
 /// p50/p99 of the time from the command's start to the first connection
 /// with the new outcome.
 ///
-/// How long: the datapath suite at its defaults takes about 8 minutes (most
-/// of it compiling and loading the ruleset of 10,000 policies); the control
+/// How long: the datapath suite at its defaults takes about 12 minutes (6
+/// rulesets x 5 pairs x 2 x 6 s, and compiling and loading the ruleset of
+/// 10,000 policies); the control
 /// suite takes 4 x --trials x the lab command's time: about 1 minute with
 /// --scope probes, but about 30 minutes with the default --scope node while
 /// each lab command recompiles the whole ruleset (~4 s at 1,000 policies).
@@ -62,8 +64,8 @@ pub struct Args {
     /// Synthetic policy counts for the datapath suite (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "10,1000,10000")]
     pub policies: Vec<usize>,
-    /// Datapath: rounds over every configuration.
-    #[arg(long, default_value_t = 3)]
+    /// Datapath: pairs (ruleset, no ruleset) measured per ruleset.
+    #[arg(long, default_value_t = 5)]
     pub runs: usize,
     /// Datapath: seconds of connection load per measurement.
     #[arg(long, default_value_t = 3.0)]
