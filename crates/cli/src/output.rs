@@ -21,3 +21,13 @@ pub enum Format {
     /// A Markdown table.
     Md,
 }
+
+/// Writes `text` to stdout. Unlike `print!`, a closed pipe (`palisade render
+/// ... | head`) is returned as an error (which `main` treats as a quiet
+/// exit) instead of a panic.
+pub fn emit(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}

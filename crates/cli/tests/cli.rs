@@ -174,3 +174,41 @@ fn render_is_a_golden_nft_transaction() {
     );
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+/// `palisade render ... | head -1`: the reader goes away after one line and
+/// the rest of a large transaction meets a closed pipe. That ends the
+/// command quietly (exit 0, no panic message), as for any Unix filter.
+#[test]
+fn render_into_a_closed_pipe_exits_quietly() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut yaml = String::from(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: all, namespace: big}\nspec:\n  podSelector: {}\n  ingress: [{from: [{podSelector: {}}]}]\n",
+    );
+    for i in 0..3000 {
+        yaml += &format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: big, labels: {{i: \"{i}\"}}}}\nstatus: {{podIP: 10.{}.{}.{}}}\n",
+            i / 65536,
+            i / 256 % 256,
+            i % 256
+        );
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["render", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("palisade runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(yaml.as_bytes()).unwrap();
+    drop(input);
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "add table inet palisade\n");
+    // The pipe's read end is closed here; the rest (> 64 KiB) cannot be written.
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}

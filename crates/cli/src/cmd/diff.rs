@@ -42,8 +42,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     progress.done();
     match a.output {
-        crate::output::CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&d)?),
-        crate::output::CheckFormat::Text => print!("{}", text(&d)),
+        crate::output::CheckFormat::Json => {
+            crate::output::emit(&(serde_json::to_string_pretty(&d)? + "\n"))?
+        }
+        crate::output::CheckFormat::Text => crate::output::emit(&text(&d))?,
     }
     if before.has_errors() || after.has_errors() {
         return Ok(ExitCode::from(2));

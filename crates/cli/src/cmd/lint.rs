@@ -68,8 +68,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let findings = lint(&loaded.to_cluster(), &opts);
     match a.output {
         Format::Text if findings.is_empty() => println!("no findings"),
-        Format::Text => print!("{}", render_text(&findings)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
+        Format::Text => crate::output::emit(&render_text(&findings))?,
+        Format::Json => crate::output::emit(&(serde_json::to_string_pretty(&findings)? + "\n"))?,
         Format::Sarif => println!(
             "{}",
             serde_json::to_string_pretty(&to_sarif(&findings, env!("CARGO_PKG_VERSION")))?

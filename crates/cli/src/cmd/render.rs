@@ -53,10 +53,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let rs = compile(&cluster, &local);
     if a.ir {
-        println!("{}", serde_json::to_string_pretty(&rs)?);
+        crate::output::emit(&(serde_json::to_string_pretty(&rs)? + "\n"))?;
     } else {
         let script = palisade_nft::render::full(&rs, TABLE).context("rendering the ruleset")?;
-        print!("{}", script.text);
+        crate::output::emit(&script.text)?;
     }
     Ok(if loaded.has_errors() {
         ExitCode::from(2)
