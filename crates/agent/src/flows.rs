@@ -1,8 +1,9 @@
 //! The denied-flow log in the agent: a thread reads the NFLOG group
 //! (`palisade_flowlog`), attributes each denied or audited connection
 //! attempt with the state of the last reconcile, logs it (JSON fields via
-//! tracing, target `palisade::flows`), keeps it in a bounded ring for
-//! `GET /flows` and broadcasts it to `GET /flows/stream` subscribers.
+//! tracing, target `palisade::flows`), and keeps it in a
+//! `palisade_dashboard::FlowLog` (a bounded ring for `GET /flows` and a
+//! broadcast for `GET /flows/stream`, on `--listen` and on the dashboard).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -11,7 +12,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use palisade_compile::{CounterKind, Ruleset};
-use palisade_flowlog::{Attributor, FlowLog, FlowRecord, Query, Ring};
+use palisade_dashboard::FlowLog as Records;
+use palisade_flowlog::{Attributor, FlowLog, FlowRecord, Query};
 use palisade_nft::flowlog::FLOW_LOG_GROUP;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
@@ -22,11 +24,10 @@ const POLL: Duration = Duration::from_millis(200);
 /// Shared between the reader thread, the reconcile loop and the HTTP handlers.
 #[derive(Debug)]
 pub struct Flows {
-    ring: Mutex<Ring>,
+    records: Records,
     attributor: RwLock<Attributor>,
     /// Counter name -> what it counts, from the last reconcile (for /metrics).
     counters: RwLock<BTreeMap<String, CounterKind>>,
-    live: broadcast::Sender<FlowRecord>,
     /// Why the reader is not running, if it is not.
     unavailable: Mutex<Option<String>>,
 }
@@ -34,10 +35,9 @@ pub struct Flows {
 impl Flows {
     pub fn new(capacity: usize) -> Self {
         Self {
-            ring: Mutex::new(Ring::new(capacity)),
+            records: Records::new(capacity),
             attributor: RwLock::new(Attributor::new()),
             counters: RwLock::new(BTreeMap::new()),
-            live: broadcast::channel(1024).0,
             unavailable: Mutex::new(Some("the flow log reader has not started".into())),
         }
     }
@@ -58,12 +58,12 @@ impl Flows {
         if let Some(why) = lock(&self.unavailable).clone() {
             return Err(why);
         }
-        Ok(lock(&self.ring).query(q))
+        Ok(self.records.query(q))
     }
 
     /// New records, for `/flows/stream`.
     pub fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {
-        self.live.subscribe()
+        self.records.subscribe()
     }
 
     /// Records one attempt: log line, ring, live subscribers.
@@ -80,8 +80,7 @@ impl Flows {
             record = r.to_json(),
             "denied flow"
         );
-        lock(&self.ring).push(r.clone());
-        let _ = self.live.send(r);
+        self.records.push(r);
     }
 
     /// Starts the reader thread in `netns` (or the agent's own). A group

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -19,10 +20,10 @@ use tracing::debug;
 
 use crate::counters;
 use crate::flows::Flows;
-use crate::flows_http::{self, full, respond, text, Body};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::shared::SharedRef;
+use palisade_dashboard::Body;
 
 /// What the handlers read.
 #[derive(Debug, Clone)]
@@ -82,12 +83,26 @@ async fn route(endpoints: &Endpoints, req: &Request<Incoming>) -> Response<Body>
         "/metrics" => metrics(endpoints).await,
         "/healthz" => verdict(endpoints.health.alive()),
         "/readyz" => verdict(endpoints.health.ready(&endpoints.shared.caches)),
-        "/flows" => flows_http::list(&endpoints.flows, query),
-        "/flows/stream" => flows_http::stream(&endpoints.flows, query, endpoints.stop.clone()),
-        _ => text(
-            StatusCode::NOT_FOUND,
-            "not found: try /metrics, /healthz, /readyz, /flows, /flows/stream\n".into(),
-        ),
+        path => {
+            let flows = &endpoints.flows;
+            palisade_dashboard::flow::respond(
+                path,
+                query,
+                |q| flows.query(q),
+                || flows.subscribe(),
+                &endpoints.stop,
+            )
+            .unwrap_or_else(|| {
+                respond(
+                    StatusCode::NOT_FOUND,
+                    TEXT,
+                    full(
+                        "not found: try /metrics, /healthz, /readyz, /flows, /flows/stream\n"
+                            .into(),
+                    ),
+                )
+            })
+        }
     }
 }
 
@@ -128,6 +143,20 @@ async fn counter_values(endpoints: &Endpoints) -> Result<CounterValues, String> 
 }
 
 const TEXT: &str = "text/plain; charset=utf-8";
+
+fn full(body: String) -> Body {
+    Full::new(Bytes::from(body)).boxed()
+}
+
+fn respond(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(content_type),
+    );
+    response
+}
 
 fn verdict(result: Result<String, String>) -> Response<Body> {
     match result {

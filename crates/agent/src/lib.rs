@@ -15,7 +15,7 @@
 //! - [`engine`]: the reconcile loop (coalescing, resync with read-back,
 //!   retries), running [`apply`] off the async threads;
 //! - [`http`], [`metrics`], [`health`]: `/metrics`, `/healthz`, `/readyz`;
-//! - [`flows`], [`flows_http`], [`counters`]: the denied-flow log
+//! - [`flows`], [`counters`]: the denied-flow log
 //!   (`/flows`, `/flows/stream`) and the per-policy counters on `/metrics`;
 //! - [`bridge`]: the br_netfilter check; [`failclosed`]: the optional
 //!   fail-closed table (and the window it closes).
@@ -31,7 +31,6 @@ pub mod dashboard;
 pub mod engine;
 pub mod failclosed;
 pub mod flows;
-pub mod flows_http;
 pub mod health;
 pub mod http;
 mod logging;

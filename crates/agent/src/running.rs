@@ -136,14 +136,7 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
             .with_context(|| format!("binding the dashboard to {addr}"))?;
         dashboard_addr = Some(listener.local_addr()?);
         let (shared, flows) = (shared.clone(), flows.clone());
-        let ring = config.flow_ring_size;
-        tasks.spawn(dashboard::serve(
-            listener,
-            shared,
-            flows,
-            ring,
-            stopped.clone(),
-        ));
+        tasks.spawn(dashboard::serve(listener, shared, flows, stopped.clone()));
     }
     let watch = WatchCtx {
         client,

@@ -17,10 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::api::{self, ApiError, ExplainQuery};
-use crate::flow::FlowQuery;
 use crate::query::parse_query;
 use crate::state::Dashboard;
-use crate::{assets, sse};
+use crate::{assets, flow};
 
 pub type Body = BoxBody<Bytes, Infallible>;
 
@@ -41,11 +40,12 @@ pub async fn serve(
         let Ok((stream, _peer)) = accepted else {
             continue;
         };
-        let dashboard = dashboard.clone();
+        let (dashboard, stop) = (dashboard.clone(), stop.clone());
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let dashboard = dashboard.clone();
-                async move { Ok::<_, Infallible>(route(dashboard, req).await) }
+                let stop = stop.clone();
+                async move { Ok::<_, Infallible>(route(dashboard, req, &stop).await) }
             });
             // A client that goes away mid-response is not our error.
             let _ = http1::Builder::new()
@@ -56,12 +56,27 @@ pub async fn serve(
 }
 
 /// Answers one request.
-pub async fn route(d: Arc<Dashboard>, req: Request<Incoming>) -> Response<Body> {
+async fn route(
+    d: Arc<Dashboard>,
+    req: Request<Incoming>,
+    stop: &watch::Receiver<bool>,
+) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n".into());
     }
-    let pairs = parse_query(req.uri().query());
-    match req.uri().path() {
+    let (path, raw_query) = (req.uri().path(), req.uri().query());
+    let flows = flow::respond(
+        path,
+        raw_query,
+        |q| Ok(q.select(&d.source.flows())),
+        || d.source.subscribe(),
+        stop,
+    );
+    if let Some(response) = flows {
+        return response;
+    }
+    let pairs = parse_query(raw_query);
+    match path {
         "/api/cluster" => json_or(d.cluster_json()),
         "/api/graph" => {
             let (d2, ns) = (d.clone(), find(&pairs, "namespace").map(str::to_string));
@@ -75,16 +90,6 @@ pub async fn route(d: Arc<Dashboard>, req: Request<Incoming>) -> Response<Body> 
         "/api/explain" => json_or(
             d.with_cluster(|c| api::explain(c, &ExplainQuery::from_pairs(&pairs)).map(to_json)),
         ),
-        "/flows" => match FlowQuery::from_pairs(&pairs) {
-            Ok(q) => json_or(Ok(to_json(serde_json::json!({
-                "flows": q.select(d.source.flows())
-            })))),
-            Err(e) => text(StatusCode::BAD_REQUEST, format!("{e}\n")),
-        },
-        "/flows/stream" => match FlowQuery::from_pairs(&pairs) {
-            Ok(q) => event_stream(sse::stream(d.source.subscribe(), q)),
-            Err(e) => text(StatusCode::BAD_REQUEST, format!("{e}\n")),
-        },
         path => match assets::asset(path) {
             Some((ty, bytes)) => static_file(ty, bytes),
             None => text(
@@ -106,22 +111,28 @@ pub(crate) fn to_json<T: Serialize>(v: T) -> Bytes {
     Bytes::from(serde_json::to_vec(&v).expect("API views serialize"))
 }
 
+pub(crate) fn json_reply(status: StatusCode, body: Bytes) -> Response<Body> {
+    reply(status, "application/json", Full::new(body).boxed())
+}
+
 fn json_or(result: Result<Bytes, ApiError>) -> Response<Body> {
     match result {
-        Ok(body) => reply(StatusCode::OK, "application/json", Full::new(body).boxed()),
+        Ok(body) => json_reply(StatusCode::OK, body),
         Err(e) => {
             let status = match e {
                 ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
                 ApiError::NoPod(_) => StatusCode::NOT_FOUND,
                 _ => StatusCode::BAD_REQUEST,
             };
-            let body = to_json(serde_json::json!({ "error": e.to_string() }));
-            reply(status, "application/json", Full::new(body).boxed())
+            json_reply(
+                status,
+                to_json(serde_json::json!({ "error": e.to_string() })),
+            )
         }
     }
 }
 
-fn text(status: StatusCode, body: String) -> Response<Body> {
+pub(crate) fn text(status: StatusCode, body: String) -> Response<Body> {
     let body = Full::new(Bytes::from(body)).boxed();
     reply(status, "text/plain; charset=utf-8", body)
 }
@@ -131,11 +142,7 @@ fn static_file(ty: &'static str, bytes: &'static [u8]) -> Response<Body> {
     reply(StatusCode::OK, ty, body)
 }
 
-fn event_stream(body: sse::ChannelBody) -> Response<Body> {
-    reply(StatusCode::OK, "text/event-stream", body.boxed())
-}
-
-fn reply(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
+pub(crate) fn reply(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
     let mut r = Response::new(body);
     *r.status_mut() = status;
     let h = r.headers_mut();

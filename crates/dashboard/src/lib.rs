@@ -14,23 +14,23 @@
 //! - `/api/pod?namespace=NS&name=POD`: the policies that select a pod, per direction;
 //! - `/api/explain?from=NS/POD|IP&to=NS/POD|IP&port=N|NAME&protocol=TCP`: a verdict, explained;
 //! - `/flows?namespace=NS&since=RFC3339|UNIX_MS&limit=N`: `{"flows":[RECORD...]}`, oldest first;
-//! - `/flows/stream?namespace=NS`: server-sent events, `event: flow`, `data: RECORD`.
+//! - `/flows/stream?namespace=NS`: server-sent events, `event: flow`, `data: RECORD`
+//!   ([`flow::respond`], which the agent's `--listen` endpoint serves too).
 
 pub mod api;
 pub mod assets;
-mod flow;
+pub mod flow;
 mod http;
 mod query;
 mod source;
 mod sse;
 mod state;
-pub mod time;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use flow::{FlowDirection, FlowEnd, FlowProtocol, FlowQuery, FlowRecord, Mode, QueryError};
-pub use http::route;
+pub use flow::{FlowEndpoint, FlowRecord, Mode, Query};
+pub use http::Body;
 pub use source::{FlowLog, Source, StaticSource};
 pub use state::Dashboard;
 /// The channel type of [`Source::subscribe`], re-exported for implementers.

@@ -3,13 +3,13 @@
 //! state file and event log) and [`FlowLog`], a ready-made bounded ring
 //! with a live subscription that either can hold its records in.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use palisade_flowlog::Ring;
 use palisade_model::Cluster;
 use tokio::sync::broadcast;
 
-use crate::flow::FlowRecord;
+use crate::flow::{FlowRecord, Query};
 
 /// What the dashboard shows. Called from the HTTP tasks: keep calls cheap
 /// (return shared snapshots, do not block on I/O for long).
@@ -34,19 +34,16 @@ const LIVE_BUFFER: usize = 1024;
 /// A bounded ring of the latest records plus a broadcast of new ones.
 #[derive(Debug)]
 pub struct FlowLog {
-    ring: Mutex<VecDeque<FlowRecord>>,
-    capacity: usize,
+    ring: Mutex<Ring>,
     live: broadcast::Sender<FlowRecord>,
 }
 
 impl FlowLog {
     /// Keeps the newest `capacity` records (at least one).
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         Self {
-            ring: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
-            capacity,
+            ring: Mutex::new(Ring::new(capacity)),
             live,
         }
     }
@@ -54,21 +51,23 @@ impl FlowLog {
     /// Stores `record`, dropping the oldest one when full, and sends it to
     /// every subscriber. Never blocks on subscribers.
     pub fn push(&self, record: FlowRecord) {
-        {
-            let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-            if ring.len() == self.capacity {
-                ring.pop_front();
-            }
-            ring.push_back(record.clone());
-        }
+        self.lock().push(record.clone());
         // No subscriber is not an error.
         let _ = self.live.send(record);
     }
 
     /// The records held, oldest first.
     pub fn recent(&self) -> Vec<FlowRecord> {
-        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        ring.iter().cloned().collect()
+        self.query(&Query::default())
+    }
+
+    /// The records held that match `q`, oldest first.
+    pub fn query(&self, q: &Query) -> Vec<FlowRecord> {
+        self.lock().query(q)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {
@@ -110,6 +109,10 @@ mod tests {
     use super::*;
     use crate::flow::tests::record;
 
+    fn stamp(t: &str) -> palisade_flowlog::Timestamp {
+        palisade_flowlog::Timestamp(palisade_flowlog::parse_since(t).unwrap())
+    }
+
     #[test]
     fn the_ring_keeps_the_newest_and_subscribers_get_new_records() {
         let log = FlowLog::new(2);
@@ -118,7 +121,10 @@ mod tests {
             log.push(record(&format!("2026-11-24T20:00:0{s}Z"), None, "a"));
         }
         let times: Vec<_> = log.recent().into_iter().map(|r| r.time).collect();
-        assert_eq!(times, ["2026-11-24T20:00:01Z", "2026-11-24T20:00:02Z"]);
-        assert_eq!(rx.try_recv().unwrap().time, "2026-11-24T20:00:00Z");
+        assert_eq!(
+            times,
+            [stamp("2026-11-24T20:00:01Z"), stamp("2026-11-24T20:00:02Z")]
+        );
+        assert_eq!(rx.try_recv().unwrap().time, stamp("2026-11-24T20:00:00Z"));
     }
 }

@@ -1,16 +1,20 @@
 //! `GET /flows/stream`: server-sent events, `event: flow` / `data: RECORD`
-//! per record, from a [`Source::subscribe`](crate::Source::subscribe)
-//! receiver, filtered by namespace.
+//! per record, from a broadcast receiver, filtered by namespace; `: flows`
+//! at once (clients see the stream is open), `: keepalive` every 15 s, and
+//! `event: lagged` / `data: {"missed":N}` when a slow client fell behind.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http_body_util::BodyExt;
 use hyper::body::{Body, Bytes, Frame};
-use tokio::sync::{broadcast, mpsc};
+use hyper::{Response, StatusCode};
+use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::flow::{FlowQuery, FlowRecord};
+use crate::flow::{FlowRecord, Query};
+use crate::http::reply as http_reply;
 
 /// A comment line every this often keeps proxies from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -37,15 +41,16 @@ pub fn event(name: &str, data: &str) -> Bytes {
 }
 
 /// The stream of `rx`'s records that pass `query`'s namespace filter. The
-/// forwarding task ends when the client goes away.
-pub fn stream(mut rx: broadcast::Receiver<FlowRecord>, query: FlowQuery) -> ChannelBody {
+/// forwarding task ends when the client goes away, the sender is dropped
+/// or `stop` turns true (the server is shutting down).
+pub fn stream(
+    mut rx: broadcast::Receiver<FlowRecord>,
+    query: Query,
+    mut stop: watch::Receiver<bool>,
+) -> ChannelBody {
     let (tx, body) = mpsc::channel(64);
     tokio::spawn(async move {
-        if tx
-            .send(Bytes::from_static(b": palisade flows\n\n"))
-            .await
-            .is_err()
-        {
+        if tx.send(Bytes::from_static(b": flows\n\n")).await.is_err() {
             return;
         }
         loop {
@@ -56,8 +61,9 @@ pub fn stream(mut rx: broadcast::Receiver<FlowRecord>, query: FlowQuery) -> Chan
                     Err(broadcast::error::RecvError::Lagged(n)) => event("lagged", &format!("{{\"missed\":{n}}}")),
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
-                _ = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": keep-alive\n\n"),
+                _ = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": keepalive\n\n"),
                 _ = tx.closed() => return,
+                _ = stop.wait_for(|s| *s) => return,
             };
             if tx.send(chunk).await.is_err() {
                 return;
@@ -68,6 +74,10 @@ pub fn stream(mut rx: broadcast::Receiver<FlowRecord>, query: FlowQuery) -> Chan
 }
 
 fn flow_event(r: &FlowRecord) -> Bytes {
-    let json = serde_json::to_string(r).expect("records serialize");
-    event("flow", &json)
+    event("flow", &r.to_json())
+}
+
+/// The `200 text/event-stream` response carrying `body`.
+pub fn reply(body: ChannelBody) -> Response<crate::http::Body> {
+    http_reply(StatusCode::OK, "text/event-stream", body.boxed())
 }

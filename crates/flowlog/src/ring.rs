@@ -17,9 +17,48 @@ pub struct Query {
 }
 
 impl Query {
+    /// From the decoded `key=value` pairs of a query string: `namespace`,
+    /// `since` (unix milliseconds or RFC 3339) and `limit`, all optional
+    /// (an empty value is absent). Anything else is an error naming the
+    /// parameter, for a `400` reply.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Query, String> {
+        let mut q = Query::default();
+        for (key, value) in pairs {
+            if value.is_empty() {
+                continue;
+            }
+            match key.as_str() {
+                "namespace" => q.namespace = Some(value.clone()),
+                "since" => {
+                    q.since_ms = Some(crate::parse_since(value).map_err(|e| format!("since: {e}"))?)
+                }
+                "limit" => {
+                    let n = value
+                        .parse()
+                        .map_err(|_| format!("limit: expected a number, got {value:?}"))?;
+                    q.limit = Some(n);
+                }
+                other => {
+                    return Err(format!(
+                        "unknown parameter {other:?} (namespace, since, limit)"
+                    ))
+                }
+            }
+        }
+        Ok(q)
+    }
+
     pub fn matches(&self, r: &FlowRecord) -> bool {
         self.namespace.as_deref().is_none_or(|ns| r.involves(ns))
             && self.since_ms.is_none_or(|t| r.time.0 >= t)
+    }
+
+    /// The records of `all` (oldest first) that match: oldest first, the
+    /// newest `limit` of them.
+    pub fn select<'a>(&self, all: impl IntoIterator<Item = &'a FlowRecord>) -> Vec<FlowRecord> {
+        let kept: Vec<&FlowRecord> = all.into_iter().filter(|r| self.matches(r)).collect();
+        let skip = self.limit.map_or(0, |n| kept.len().saturating_sub(n));
+        kept.into_iter().skip(skip).cloned().collect()
     }
 }
 
@@ -53,9 +92,7 @@ impl Ring {
 
     /// Records matching `q`, oldest first.
     pub fn query(&self, q: &Query) -> Vec<FlowRecord> {
-        let all: Vec<&FlowRecord> = self.records.iter().filter(|r| q.matches(r)).collect();
-        let skip = q.limit.map_or(0, |n| all.len().saturating_sub(n));
-        all.into_iter().skip(skip).cloned().collect()
+        q.select(&self.records)
     }
 
     /// Records with sequence number `>= seq` (those still held), and the
@@ -141,5 +178,34 @@ mod tests {
         let (got, next) = r.since_seq(2);
         assert_eq!((got[0].time.0, next), (2, 3));
         assert_eq!(r.since_seq(3).0, vec![]);
+    }
+
+    #[test]
+    fn query_parameters() {
+        let pairs = |s: &[(&str, &str)]| {
+            s.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let q = Query::from_pairs(&pairs(&[
+            ("namespace", "ns-1"),
+            ("since", "2026-11-24T20:00:00Z"),
+            ("limit", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(q.namespace.as_deref(), Some("ns-1"));
+        assert_eq!(q.since_ms, Some(1_795_550_400_000));
+        assert_eq!(q.limit, Some(5));
+        let ms = Query::from_pairs(&pairs(&[("since", "1795550400000")])).unwrap();
+        assert_eq!(ms.since_ms, Some(1_795_550_400_000));
+        assert_eq!(
+            Query::from_pairs(&pairs(&[("namespace", ""), ("limit", "")])).unwrap(),
+            Query::default(),
+            "empty values are absent"
+        );
+        for (k, v) in [("since", "yesterday"), ("limit", "-1"), ("colour", "red")] {
+            let err = Query::from_pairs(&pairs(&[(k, v)])).unwrap_err();
+            assert!(err.contains(k), "{err}");
+        }
     }
 }
