@@ -29,7 +29,7 @@ mod socket;
 pub mod golden;
 
 pub(crate) use full::full_batch;
-pub(crate) use plan::plan_batch;
+pub(crate) use plan::{plan_batch, recreates};
 
 use palisade_compile::Ruleset;
 

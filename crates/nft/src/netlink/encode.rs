@@ -87,9 +87,11 @@ pub enum IntervalElem {
 #[derive(Debug, Default)]
 pub struct Batch {
     pub bytes: Vec<u8>,
-    /// (sequence number, description) of each message that asks for an ACK.
+    /// (sequence number, description) of each message, in order.
     pub messages: Vec<(u32, String)>,
     next_seq: u32,
+    /// Where the last message starts (it asks for the batch's one ACK).
+    last: Option<usize>,
 }
 
 impl Batch {
@@ -104,12 +106,13 @@ impl Batch {
     }
 
     /// Starts an nf_tables message of `kind` for the `inet` family (with
-    /// `NLM_F_REQUEST | NLM_F_ACK` and `extra` flags); returns its start,
-    /// for [`Batch::end_msg`].
+    /// `NLM_F_REQUEST` and `extra` flags); returns its start, for
+    /// [`Batch::end_msg`].
     pub(crate) fn begin_msg(&mut self, kind: u16, extra: u16) -> usize {
+        self.last = Some(self.bytes.len());
         self.header(
             (SUBSYS_NFTABLES << 8) | kind,
-            F_REQUEST | F_ACK | extra,
+            F_REQUEST | extra,
             FAMILY_INET,
             0,
         )
@@ -179,8 +182,14 @@ impl Batch {
         self.attr(kind, &value.to_be_bytes());
     }
 
-    /// Ends the batch.
+    /// Ends the batch; its last message asks for an ACK (the kernel sends
+    /// it after the commit, so it confirms the whole batch; errors come
+    /// unasked).
     pub fn finish(mut self) -> Self {
+        if let Some(at) = self.last {
+            let flags = u16::from_ne_bytes([self.bytes[at + 6], self.bytes[at + 7]]) | F_ACK;
+            self.bytes[at + 6..at + 8].copy_from_slice(&flags.to_ne_bytes());
+        }
         self.control(BATCH_END);
         self
     }

@@ -300,11 +300,7 @@ impl Writer<'_, '_> {
     }
 
     /// `update @SET { FIELD limit rate N/UNIT burst B packets }`.
-    fn dynset<'t>(
-        &mut self,
-        set: &str,
-        t: &'t [&'t str],
-    ) -> Result<&'t [&'t str], Unsupported> {
+    fn dynset<'t>(&mut self, set: &str, t: &'t [&'t str]) -> Result<&'t [&'t str], Unsupported> {
         let set = set.strip_prefix('@').ok_or(Unsupported("rule text"))?;
         let (key, t) = field(t)?;
         let ["limit", "rate", rate, "burst", burst, "packets", "}", rest @ ..] = t else {

@@ -246,7 +246,10 @@ impl Batch {
         self.u32(SET_KEY_TYPE, key_type);
         let len: u32 = match fields {
             [one] => one.bits() / 8,
-            many => many.iter().map(|f| (f.bits() / 8).next_multiple_of(4)).sum(),
+            many => many
+                .iter()
+                .map(|f| (f.bits() / 8).next_multiple_of(4))
+                .sum(),
         };
         self.u32(SET_KEY_LEN, len);
     }

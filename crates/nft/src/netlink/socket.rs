@@ -42,7 +42,12 @@ fn in_ns(netns: &Option<String>) -> String {
         .map_or_else(String::new, |ns| format!(" in network namespace {ns}"))
 }
 
-/// Opens a socket in `netns` (`None`: ours), sends `batch`, reads the ACKs.
+/// Opens a socket in `netns` (`None`: ours), sends `batch`, reads the
+/// answers. Only the batch's last message asks for an ACK (as a positive
+/// confirmation); errors come unasked, each with the sequence number of
+/// the message it refuses. The kernel processes the whole batch inside our
+/// `sendto` and queues every answer before it returns, so after the ACK
+/// (or a refusal) what is queued is all there is.
 pub fn send(netns: Option<&str>, batch: &Batch) -> Result<(), NetlinkError> {
     let fd = open(netns).map_err(|source| NetlinkError::Socket {
         netns: netns.map(String::from),
@@ -54,6 +59,7 @@ pub fn send(netns: Option<&str>, batch: &Batch) -> Result<(), NetlinkError> {
             source: e.into(),
         }
     };
+    size_buffers(&fd, batch).map_err(io("socket buffer size"))?;
     sendto(
         fd.as_raw_fd(),
         &batch.bytes,
@@ -61,43 +67,65 @@ pub fn send(netns: Option<&str>, batch: &Batch) -> Result<(), NetlinkError> {
         MsgFlags::empty(),
     )
     .map_err(io("send"))?;
-    let mut waiting: Vec<(u32, &str)> = batch
-        .messages
-        .iter()
-        .map(|(s, w)| (*s, w.as_str()))
-        .collect();
+    let Some(&(last, _)) = batch.messages.last() else {
+        return Ok(());
+    };
+    let (mut confirmed, mut lost) = (false, false);
     let mut refused = Vec::new();
-    let mut buf = vec![0u8; 1 << 16];
-    while !waiting.is_empty() {
-        let n = match recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+    let mut buf = vec![0u8; 1 << 18];
+    loop {
+        let flags = match confirmed || !refused.is_empty() {
+            true => MsgFlags::MSG_DONTWAIT,
+            false => MsgFlags::empty(),
+        };
+        let n = match recv(fd.as_raw_fd(), &mut buf, flags) {
             Ok(n) => n,
-            Err(nix::Error::EAGAIN) if !refused.is_empty() => break,
-            Err(nix::Error::EAGAIN) => {
-                return Err(NetlinkError::NoAnswer {
-                    missing: waiting.len(),
-                })
+            Err(nix::Error::EAGAIN) => break,
+            // Answers overflowed the receive buffer: some were lost.
+            Err(nix::Error::ENOBUFS) => {
+                lost = true;
+                continue;
             }
             Err(e) => return Err(io("receive")(e)),
         };
         for (seq, errno) in acks(&buf[..n]) {
-            let what = match waiting.iter().position(|(s, _)| *s == seq) {
-                Some(i) => waiting.swap_remove(i).1.to_string(),
-                None if seq == batch.first_seq() => "the batch".to_string(),
-                None => format!("message {seq}"),
-            };
-            if errno != 0 {
-                let err = std::io::Error::from_raw_os_error(-errno);
-                refused.push(format!("{what}: {err}"));
-                if seq == batch.first_seq() {
-                    waiting.clear();
-                }
+            if errno == 0 {
+                confirmed |= seq == last;
+                continue;
             }
+            let what = match batch.messages.binary_search_by_key(&seq, |m| m.0) {
+                Ok(i) => batch.messages[i].1.clone(),
+                Err(_) if seq == batch.first_seq() => "the batch".to_string(),
+                Err(_) => format!("message {seq}"),
+            };
+            let err = std::io::Error::from_raw_os_error(-errno);
+            refused.push(format!("{what}: {err}"));
         }
     }
-    match refused.is_empty() {
-        true => Ok(()),
-        false => Err(NetlinkError::Rejected { refused }),
+    if lost && refused.is_empty() {
+        refused.push("the batch: answers lost (receive buffer overflow)".into());
     }
+    match (refused.is_empty(), confirmed) {
+        (true, true) => Ok(()),
+        (true, false) => Err(NetlinkError::NoAnswer { missing: 1 }),
+        (false, _) => Err(NetlinkError::Rejected { refused }),
+    }
+}
+
+/// Sizes the socket's buffers for `batch`: the whole batch goes out in one
+/// `sendto` (the kernel takes a batch from one datagram, and refuses one
+/// larger than the send buffer less a little), and the answers (an error
+/// quotes the message it refuses) must fit in the receive buffer. The
+/// `FORCE` options need `CAP_NET_ADMIN`, as nf_tables itself does.
+fn size_buffers(fd: &OwnedFd, batch: &Batch) -> nix::Result<()> {
+    const DEFAULT: usize = 1 << 20;
+    let cap = (i32::MAX / 2) as usize;
+    let send = (batch.bytes.len() + (1 << 16)).min(cap);
+    if send > DEFAULT / 4 {
+        setsockopt(fd, sockopt::SndBufForce, &send)?;
+    }
+    let answers = (batch.bytes.len() / 4).clamp(DEFAULT, 1 << 26);
+    setsockopt(fd, sockopt::RcvBufForce, &answers)
 }
 
 /// (sequence number, error) of every `NLMSG_ERROR` in a datagram.
