@@ -61,6 +61,24 @@ pub fn batch_between(old: &Ruleset, new: &Ruleset, table: &str) -> Option<Batch>
     ir_batch(old, new, &Changed::between(old, new), table, 1)
 }
 
+/// The batch that turns the table `old` programmed into the one `new`
+/// wants (whole tables compared, as a read-back reconcile does), or `None`
+/// when nothing differs.
+pub fn delta_between(
+    old: &Ruleset,
+    new: &Ruleset,
+    table: &str,
+) -> Result<Option<Batch>, crate::ApplyError> {
+    crate::render::check_table(table)?;
+    let cur = crate::desired::Desired::from_ir(old)?.state();
+    let want = crate::desired::Desired::from_ir(new)?;
+    let interval = |name: &str| {
+        new.port_sets.contains_key(name) || new.addr_sets.get(name).is_some_and(|s| s.interval)
+    };
+    plan_batch(&cur, &want, table, &interval, 1)
+        .map_err(|e| crate::ApplyError::Encode(e.to_string()))
+}
+
 /// Elements per message (keeps each nested attribute well under 64 KiB).
 const CHUNK: usize = 256;
 

@@ -2,6 +2,8 @@
 //! its own (never the root namespace's nftables). Without root or nft they
 //! print "skipped: needs root and nft" (and fail under CI).
 
+#[path = "kernel/differential.rs"]
+mod differential;
 #[path = "kernel/netlink.rs"]
 mod netlink;
 #[path = "kernel/netns.rs"]

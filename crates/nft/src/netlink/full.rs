@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::encode::{Batch, Op};
 use super::expr::new_rule;
+use super::objects::SetRef;
 use super::Unsupported;
 use crate::desired::Desired;
 
@@ -33,7 +34,12 @@ pub(crate) fn full_batch(d: &Desired, table: &str, seq: u32) -> Result<Batch, Un
         b.new_set(table, name, &set.state, &set.comment, id, &set.label)?;
         let kind = (set.state.key_type.as_str(), set.state.interval);
         let elements = &set.state.elements;
-        b.set_elements(Op::Add, table, name, kind, Some(id), elements, &set.label)?;
+        let to = SetRef {
+            table,
+            name,
+            id: Some(id),
+        };
+        b.set_elements(Op::Add, to, kind, elements, &set.label)?;
     }
     for (name, (map, label)) in &d.maps {
         let id = ids.len() as u32 + 1;

@@ -68,6 +68,14 @@ const CONCAT_TYPEOF: [u8; 8] = [0, 4, 13, 0, 0, 0, 1, 0];
 const DYNAMIC_SIZE: u32 = 65535;
 const DYNAMIC_TIMEOUT_MS: u64 = 60_000;
 
+/// A set of a table, with its id when it is created in the same batch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SetRef<'a> {
+    pub table: &'a str,
+    pub name: &'a str,
+    pub id: Option<u32>,
+}
+
 impl Batch {
     /// `NEWTABLE` (`add table inet T`).
     pub(crate) fn new_table(&mut self, table: &str) {
@@ -254,19 +262,18 @@ impl Batch {
         self.u32(SET_KEY_LEN, len);
     }
 
-    /// Adds (or deletes) `elements` of a set of `key_type`, in messages of
-    /// at most [`CHUNK`] elements.
+    /// Adds (or deletes) `elements` of set `to`, whose key type and
+    /// interval flag are `kind`, in messages of at most [`CHUNK`] elements.
     pub(crate) fn set_elements<'a>(
         &mut self,
         op: Op,
-        table: &str,
-        name: &str,
-        set: (&str, bool),
-        id: Option<u32>,
+        to: SetRef,
+        kind: (&str, bool),
         elements: impl IntoIterator<Item = &'a Element>,
         what: &str,
     ) -> Result<(), Unsupported> {
-        let (key_type, interval) = set;
+        let SetRef { table, name, id } = to;
+        let (key_type, interval) = kind;
         let fields = fields_of(key_type)?;
         let elements: Vec<&Element> = elements.into_iter().collect();
         if interval {

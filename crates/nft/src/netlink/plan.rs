@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::encode::{Batch, Op};
 use super::expr::{new_rule, IsInterval};
+use super::objects::SetRef;
 use super::Unsupported;
 use crate::desired::Desired;
 use crate::state::{Element, TableState};
@@ -154,6 +155,7 @@ impl<'a> Plan<'a> {
         let t = self.table;
         for (name, set) in &self.want.sets {
             let kind = (set.state.key_type.as_str(), set.state.interval);
+            let at = |id| SetRef { table: t, name, id };
             let cur = self
                 .cur
                 .sets
@@ -166,23 +168,23 @@ impl<'a> Plan<'a> {
                         .new_set(t, name, &set.state, &set.comment, id, &set.label)?;
                     let all = &set.state.elements;
                     self.batch
-                        .set_elements(Op::Add, t, name, kind, Some(id), all, &set.label)?;
+                        .set_elements(Op::Add, at(Some(id)), kind, all, &set.label)?;
                 }
                 Some(cur) if cur.elements == set.state.elements => {}
                 Some(_) if set.state.interval => {
                     self.batch.flush_set(t, name, &set.label);
                     let all = &set.state.elements;
                     self.batch
-                        .set_elements(Op::Add, t, name, kind, None, all, &set.label)?;
+                        .set_elements(Op::Add, at(None), kind, all, &set.label)?;
                 }
                 Some(cur) => {
                     let gone: Vec<&Element> =
                         cur.elements.difference(&set.state.elements).collect();
                     let new: Vec<&Element> = set.state.elements.difference(&cur.elements).collect();
                     self.batch
-                        .set_elements(Op::Delete, t, name, kind, None, gone, &set.label)?;
+                        .set_elements(Op::Delete, at(None), kind, gone, &set.label)?;
                     self.batch
-                        .set_elements(Op::Add, t, name, kind, None, new, &set.label)?;
+                        .set_elements(Op::Add, at(None), kind, new, &set.label)?;
                 }
             }
         }
