@@ -191,6 +191,19 @@ pub fn changes() -> Vec<(&'static str, Change)> {
     ]
 }
 
+/// Every change of [`changes`] at once: counters and a chain added, a
+/// chain rewritten, an interval set flushed and refilled, map elements
+/// moved, a policy's chain, counters and sets deleted. Returns (before,
+/// after).
+pub fn everything_changed() -> (Ruleset, Ruleset) {
+    let before = ruleset();
+    let mut after = before.clone();
+    for (_, change) in changes() {
+        change(&mut after);
+    }
+    (before, after)
+}
+
 /// A new web pod, 10.0.1.3: one set element and one map element.
 pub fn add_web_pod(rs: &mut Ruleset) {
     let pod = ip("10.0.1.3");

@@ -4,6 +4,8 @@
 
 #[path = "kernel/differential.rs"]
 mod differential;
+#[path = "kernel/golden.rs"]
+mod golden;
 #[path = "kernel/netlink.rs"]
 mod netlink;
 #[path = "kernel/netns.rs"]

@@ -152,6 +152,8 @@ impl Batch {
         self.string(OBJ_TABLE, table);
         self.string(OBJ_NAME, name);
         self.u32(OBJ_TYPE, OBJECT_COUNTER);
+        let data = self.open(OBJ_DATA); // empty, as nft sends it
+        self.end(data);
         self.end_msg(start, what.to_string());
     }
 
