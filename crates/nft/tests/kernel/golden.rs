@@ -3,7 +3,6 @@
 //! message by message: the full load, and a delta that creates, flushes,
 //! rewrites and deletes every kind of object.
 
-use palisade_compile::Ruleset;
 use palisade_nft::netlink::golden::{assert_same, messages, parse_dump, without_set_ids, Message};
 use palisade_nft::netlink::{self};
 use palisade_nft::{delta, example, render};
