@@ -259,6 +259,9 @@ fn main() {
         &ns,
         trials,
     );
+    if std::env::var_os("PALISADE_BENCH_SHARE_ONLY").is_some() {
+        return;
+    }
     run(
         "one node holds every pod (the lab)",
         &cluster,

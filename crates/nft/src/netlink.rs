@@ -28,8 +28,9 @@ mod socket;
 #[doc(hidden)]
 pub mod golden;
 
+pub(crate) use direct::set_element_diffs;
 pub(crate) use full::full_batch;
-pub(crate) use plan::{plan_batch, recreates};
+pub(crate) use plan::{plan_batch, plan_into, recreates};
 
 use palisade_compile::Ruleset;
 

@@ -8,7 +8,9 @@ use palisade_compile::Ruleset;
 use super::{ApplyError, Nft, Transport};
 use crate::desired::Desired;
 use crate::incremental::Changed;
-use crate::netlink::{self, full_batch, plan_batch, recreates, Batch};
+use crate::netlink::{
+    self, full_batch, plan_batch, plan_into, recreates, set_element_diffs, Batch,
+};
 use crate::state::TableState;
 
 /// Whether the set `name` of `rs` holds intervals.
@@ -47,8 +49,12 @@ impl Nft {
         }
     }
 
-    /// The hot-path delta between two IRs over netlink: only the changed
-    /// objects are built, unless one must be recreated.
+    /// The hot-path delta between two IRs over netlink. Element changes of
+    /// sets that stay (the bulk of a pod change: peer sets hold every
+    /// matching pod of the cluster) are merged straight from the IRs; only
+    /// the other changed objects (chains, counters, maps, new or gone sets)
+    /// are built as nft objects and planned, unless one must be recreated
+    /// (then the whole tables are compared).
     pub(super) fn between_netlink(
         &self,
         known: &Ruleset,
@@ -59,17 +65,32 @@ impl Nft {
             return None;
         }
         let interval = interval_in(rs);
+        let mut batch = Batch::new(super::reconcile::next_seq());
+        let mut rest = changed.clone();
+        rest.sets = set_element_diffs(known, rs, changed, &self.table, &mut batch)?;
+        rest.hairpin.clear();
         let parts = || -> Result<(TableState, Desired), ApplyError> {
-            let want = Desired::from_ir_changed(rs, changed)?;
-            let cur = Desired::from_ir_changed(known, changed)?.state();
-            if !recreates(&cur, &want) {
-                return Ok((cur, want));
-            }
-            Ok((Desired::from_ir(known)?.state(), Desired::from_ir(rs)?))
+            let want = Desired::from_ir_changed(rs, &rest)?;
+            let cur = Desired::from_ir_changed(known, &rest)?.state();
+            Ok((cur, want))
         };
-        match parts() {
-            Ok((cur, want)) => self.delta_netlink(&cur, &want, &interval),
-            Err(e) => Some(Err(e)),
+        let (cur, want) = match parts() {
+            Ok(parts) => parts,
+            Err(e) => return Some(Err(e)),
+        };
+        if recreates(&cur, &want) {
+            let whole = || -> Result<(TableState, Desired), ApplyError> {
+                Ok((Desired::from_ir(known)?.state(), Desired::from_ir(rs)?))
+            };
+            return match whole() {
+                Ok((cur, want)) => self.delta_netlink(&cur, &want, &interval),
+                Err(e) => Some(Err(e)),
+            };
+        }
+        plan_into(&mut batch, &cur, &want, &self.table, &interval).ok()?;
+        match batch.messages.is_empty() {
+            true => Some(Ok(0)),
+            false => Some(self.send(&batch.finish())),
         }
     }
 

@@ -25,9 +25,23 @@ pub(crate) fn plan_batch(
     interval: IsInterval,
     seq: u32,
 ) -> Result<Option<Batch>, Unsupported> {
-    let mut p = Plan::new(cur, want, table, Batch::new(seq));
-    p.write(interval)?;
-    Ok((!p.batch.messages.is_empty()).then(|| p.batch.finish()))
+    let mut batch = Batch::new(seq);
+    plan_into(&mut batch, cur, want, table, interval)?;
+    Ok((!batch.messages.is_empty()).then(|| batch.finish()))
+}
+
+/// Appends the messages that turn `cur` into `want` to `batch`.
+pub(crate) fn plan_into(
+    batch: &mut Batch,
+    cur: &TableState,
+    want: &Desired,
+    table: &str,
+    interval: IsInterval,
+) -> Result<(), Unsupported> {
+    let mut p = Plan::new(cur, want, table, std::mem::take(batch));
+    let written = p.write(interval);
+    *batch = p.batch;
+    written
 }
 
 struct Plan<'a> {
