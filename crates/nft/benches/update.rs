@@ -10,7 +10,8 @@
 //!     cargo bench -p palisade-nft --bench update
 //!
 //! `PALISADE_BENCH_PODS` / `PALISADE_BENCH_POLICIES` / `PALISADE_BENCH_TRIALS`
-//! change the size and the number of trials per kind of change. Results are
+//! change the size and the number of trials per kind of change;
+//! `PALISADE_BENCH_SHARE_ONLY` skips the every-pod-local half. Results are
 //! kept in docs/benchmarks.md ("Update path (issue 4)").
 
 use std::collections::BTreeSet;

@@ -200,7 +200,7 @@ fn a_table_of_450k_elements_loads_in_one_batch() {
         ranges: addrs.iter().map(|a| (*a, *a)).collect(),
         origin: "450,000 pods".into(),
     };
-    rs.addr_sets.insert("s_big".into(), set.into());
+    rs.addr_sets.insert("s_big".into(), set);
     let batch = palisade_nft::netlink::full_load(&rs, TABLE).unwrap();
     assert!(batch.bytes.len() > 4 << 20, "{} bytes", batch.bytes.len());
     palisade_nft::netlink::send(Some(&ns.name), &batch).expect("one batch");
