@@ -78,9 +78,18 @@ pub struct Elem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntervalElem {
     Start(Vec<u8>),
+    /// The start of a range that runs to the top of the field (no end
+    /// element follows): nft marks it in the element's user data.
+    OpenStart(Vec<u8>),
     End(Vec<u8>),
     Range(Vec<u8>, Vec<u8>),
 }
+
+/// `NFTA_SET_ELEM_USERDATA`.
+const ELEM_USERDATA: u16 = 6;
+/// `NFTNL_UDATA_SET_ELEM_FLAGS` = `NFTNL_SET_ELEM_F_INTERVAL_OPEN`, as nft
+/// writes it.
+const OPEN_INTERVAL_UDATA: [u8; 6] = [1, 4, 1, 0, 0, 0];
 
 /// A netlink batch under construction: the bytes, and what each message
 /// sequence number stands for (to name the object of an error).
@@ -148,7 +157,7 @@ impl Batch {
         for (i, e) in elems.iter().enumerate() {
             let elem = self.open(list_index(i));
             let (key, end) = match e {
-                IntervalElem::Start(k) => (k, None),
+                IntervalElem::Start(k) | IntervalElem::OpenStart(k) => (k, None),
                 IntervalElem::End(k) => {
                     self.u32(ELEM_FLAGS, ELEM_INTERVAL_END);
                     (k, None)
@@ -158,6 +167,9 @@ impl Batch {
             self.data(ELEM_KEY, key);
             if let Some(end) = end {
                 self.data(ELEM_KEY_END, end);
+            }
+            if matches!(e, IntervalElem::OpenStart(_)) {
+                self.attr(ELEM_USERDATA, &OPEN_INTERVAL_UDATA);
             }
             self.end(elem);
         }

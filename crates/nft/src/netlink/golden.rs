@@ -202,6 +202,15 @@ mod tests {
         assert_same(&ours, &parse_dump(include_str!("fixtures/full.mnl")));
     }
 
+    /// Interval ranges from the bottom and to the top of IPv4 and IPv6
+    /// (an open range is marked in its element's user data) and a port
+    /// set with every port of a protocol.
+    #[test]
+    fn interval_edges_are_what_nft_sends() {
+        let ours = messages(&full_load(&example::interval_edges(), "palisade").unwrap());
+        assert_same(&ours, &parse_dump(include_str!("fixtures/edges.mnl")));
+    }
+
     /// A delta touching every kind of object (see
     /// [`example::everything_changed`]): counters, chains and sets created,
     /// chains flushed and rewritten, an interval set flushed and refilled,

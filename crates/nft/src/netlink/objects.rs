@@ -395,9 +395,9 @@ fn field_bytes(value: u128, field: Datatype, pad: bool, out: &mut Vec<u8>) {
 }
 
 /// Interval-set elements as nft sends them. One field: sorted range starts,
-/// each followed by an end element at `hi + 1` (none after the top of the
-/// field's range), and an end element at 0 first when the first range does
-/// not start there. Concatenations: one element per range with its end key.
+/// each followed by an end element at `hi + 1` (none after a range that
+/// runs to the top of the field, whose start is marked open), and an end
+/// element at 0 first when the first range does not start there. Concatenations: one element per range with its end key.
 fn interval_elems(
     elements: &[&Element],
     fields: &[Datatype],
@@ -420,9 +420,12 @@ fn interval_elems(
             if i == 0 && lo != 0 {
                 out.push(IntervalElem::End(bytes(0)));
             }
-            out.push(IntervalElem::Start(bytes(lo)));
-            if hi != max {
-                out.push(IntervalElem::End(bytes(hi + 1)));
+            match hi == max {
+                true => out.push(IntervalElem::OpenStart(bytes(lo))),
+                false => {
+                    out.push(IntervalElem::Start(bytes(lo)));
+                    out.push(IntervalElem::End(bytes(hi + 1)));
+                }
             }
         }
         return Ok(out);

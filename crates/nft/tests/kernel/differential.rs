@@ -71,7 +71,10 @@ fn assert_same_table(text: &(Netns, Nft), nl: &(Netns, Nft), rs: &Ruleset, what:
 
 #[test]
 fn full_loads_list_identically_over_netlink_and_text() {
-    let mut cases = vec![("example".to_string(), example::ruleset())];
+    let mut cases = vec![
+        ("example".to_string(), example::ruleset()),
+        ("interval edges".to_string(), example::interval_edges()),
+    ];
     for (pods, policies, seed) in [(40, 12, 1), (150, 40, 2), (400, 90, 3), (900, 200, 4)] {
         let c = cluster(pods, policies, seed);
         cases.push((
