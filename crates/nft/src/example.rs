@@ -232,6 +232,37 @@ pub fn interval_edges() -> Ruleset {
     rs
 }
 
+/// The example with every rule form the renderer writes in chain
+/// `c_i_db`: ports only (with and without a family), no condition (with
+/// and without a family), an interval address set with ports.
+pub fn every_rule_form() -> Ruleset {
+    let mut rs = ruleset();
+    let chain = rs.chains.get_mut("c_i_db").expect("c_i_db");
+    let base = chain.rules[0].clone();
+    let ports = || vec![Match::Ports("p_db".into())];
+    let forms = [
+        (Some(Family::V6), ports()),
+        (None, ports()),
+        (Some(Family::V4), vec![]),
+        (None, vec![]),
+        (
+            Some(Family::V4),
+            vec![
+                Match::SrcAddr("s_block".into()),
+                Match::Ports("p_db".into()),
+            ],
+        ),
+    ];
+    for (family, matches) in forms {
+        chain.rules.push(Rule {
+            family,
+            matches,
+            ..base.clone()
+        });
+    }
+    rs
+}
+
 /// Every change of [`changes`] at once: counters and a chain added, a
 /// chain rewritten, an interval set flushed and refilled, map elements
 /// moved, a policy's chain, counters and sets deleted. Returns (before,

@@ -211,6 +211,26 @@ mod tests {
         assert_same(&ours, &parse_dump(include_str!("fixtures/edges.mnl")));
     }
 
+    /// Ports-only and condition-less rules, with and without a family,
+    /// and an interval lookup before a port lookup.
+    #[test]
+    fn every_rule_form_is_what_nft_sends() {
+        let text = crate::render::full(&example::every_rule_form(), "palisade")
+            .unwrap()
+            .text;
+        for form in [
+            "\t\tmeta nfproto ipv6 meta l4proto . th dport @p_db counter",
+            "\t\tmeta l4proto . th dport @p_db counter",
+            "\t\tmeta nfproto ipv4 counter name",
+            "\t\tcounter name \"k_db_i0\" accept",
+            "\t\tip saddr @s_block meta l4proto . th dport @p_db counter",
+        ] {
+            assert!(text.contains(form), "{form:?} not rendered:\n{text}");
+        }
+        let ours = messages(&full_load(&example::every_rule_form(), "palisade").unwrap());
+        assert_same(&ours, &parse_dump(include_str!("fixtures/rules.mnl")));
+    }
+
     /// A delta touching every kind of object (see
     /// [`example::everything_changed`]): counters, chains and sets created,
     /// chains flushed and rewritten, an interval set flushed and refilled,

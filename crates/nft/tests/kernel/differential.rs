@@ -74,6 +74,7 @@ fn full_loads_list_identically_over_netlink_and_text() {
     let mut cases = vec![
         ("example".to_string(), example::ruleset()),
         ("interval edges".to_string(), example::interval_edges()),
+        ("every rule form".to_string(), example::every_rule_form()),
     ];
     for (pods, policies, seed) in [(40, 12, 1), (150, 40, 2), (400, 90, 3), (900, 200, 4)] {
         let c = cluster(pods, policies, seed);
@@ -95,6 +96,8 @@ fn full_loads_list_identically_over_netlink_and_text() {
                 "palisade audit",
                 " . th dport @",
                 "ipv6_addr . ipv6_addr",
+                "ip6 daddr . meta l4proto . th dport @",
+                "ip6 daddr @",
             ] {
                 assert!(
                     features.contains(needle),

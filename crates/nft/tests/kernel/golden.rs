@@ -91,6 +91,15 @@ fn interval_edges_are_what_the_installed_nft_sends() {
 }
 
 #[test]
+fn every_rule_form_is_what_the_installed_nft_sends() {
+    let Some((ns, _nft)) = setup() else { return };
+    let rs = example::every_rule_form();
+    let script = render::full(&rs, TABLE).unwrap();
+    let ours = messages(&netlink::full_load(&rs, TABLE).unwrap());
+    assert_same(&ours, &nft_sends(&ns, &script.text, "rules"));
+}
+
+#[test]
 fn a_delta_is_what_the_installed_nft_sends() {
     let Some((ns, nft)) = setup() else { return };
     let (before, after) = example::everything_changed();
