@@ -1,14 +1,17 @@
 //! The update path at 10,000 pods / 1,000 policies (issue 4): the full load
-//! (compile + render + `nft -f`), and one-pod changes end to end (compile
-//! the new cluster with the previous compilation's sets reused, as
+//! (compile + render + `nft -f`, and compile + encode + one netlink batch),
+//! and one-pod and one-policy changes end to end (compile the new cluster
+//! with the previous compilation's sets reused, as
 //! `palisade_reconcile::Reconciler` does + diff against the previous IR +
-//! apply), through `nft -f` and through netlink, measured in one run. Needs root; works in a
-//! network namespace of its own (`pal-nftbench-<pid>`), removed at the end.
+//! apply), through `nft -f` and through netlink, measured in one run.
+//! Needs root; works in a network namespace of its own
+//! (`pal-nftbench-<pid>`), removed at the end.
 //!
 //!     cargo bench -p palisade-nft --bench update
 //!
 //! `PALISADE_BENCH_PODS` / `PALISADE_BENCH_POLICIES` / `PALISADE_BENCH_TRIALS`
-//! change the size and the number of trials per kind of change. Results are
+//! change the size and the number of trials per kind of change;
+//! `PALISADE_BENCH_SHARE_ONLY` skips the every-pod-local half. Results are
 //! kept in docs/benchmarks.md ("Update path (issue 4)").
 
 use std::collections::BTreeSet;
@@ -16,8 +19,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use palisade_compile::{compile, Compiler, LocalPods, Ruleset};
-use palisade_model::{Cluster, Pod, PodId};
-use palisade_nft::{render, ApplyKind, Nft, Transport};
+use palisade_model::{Cluster, Direction, Pod, PodId};
+use palisade_nft::{netlink, render, ApplyKind, Nft, Transport};
 use palisade_synth::{generate, Params};
 
 fn env(name: &str, default: usize) -> usize {
@@ -89,6 +92,15 @@ fn changes(cluster: &Cluster, local: &LocalPods) -> Vec<Change> {
         .expect("a pod with other labels in the namespace");
     let mut relabelled = cluster.clone();
     relabelled.pod_mut(&pod.id()).expect("pod").labels = other.labels.clone();
+    // A policy isolating the pod (its chain changes), else any policy.
+    let policy = cluster
+        .isolating(&pod.namespace, &pod.labels, Direction::Ingress)
+        .next()
+        .or_else(|| cluster.policies().next())
+        .map(|p| p.reference())
+        .expect("a policy");
+    let mut policy_gone = cluster.clone();
+    policy_gone.remove_policy(&policy);
     vec![
         Change {
             name: "pod removed / added",
@@ -100,29 +112,65 @@ fn changes(cluster: &Cluster, local: &LocalPods) -> Vec<Change> {
             a: cluster.clone(),
             b: relabelled,
         },
+        Change {
+            name: "policy removed / added",
+            a: cluster.clone(),
+            b: policy_gone,
+        },
     ]
 }
 
 fn full_load(nft: &Nft, cluster: &Cluster, local: &LocalPods, trials: usize) -> Ruleset {
-    let mut total = Vec::new();
-    let mut parts = (Vec::new(), Vec::new(), Vec::new());
     let mut rs = Ruleset::default();
-    for _ in 0..trials {
-        let t = Instant::now();
-        rs = compile(cluster, local);
-        let c = t.elapsed();
-        let script = render::full(&rs, &nft.table).expect("render");
-        let r = t.elapsed() - c;
-        nft.run(&script).expect("full load");
-        total.push(t.elapsed());
-        parts.0.push(c);
-        parts.1.push(r);
-        parts.2.push(t.elapsed() - c - r);
+    for transport in [Transport::Text, Transport::Netlink] {
+        let mut total = Vec::new();
+        let mut parts = (Vec::new(), Vec::new(), Vec::new());
+        let mut size = String::new();
+        for _ in 0..trials {
+            let t = Instant::now();
+            rs = compile(cluster, local);
+            let c = t.elapsed();
+            let send: Box<dyn FnOnce()> = match transport {
+                Transport::Text => {
+                    let script = render::full(&rs, &nft.table).expect("render");
+                    size = format!("{} lines, {} bytes", script.lines(), script.text.len());
+                    Box::new(move || nft.run(&script).expect("full load"))
+                }
+                Transport::Netlink => {
+                    let batch = netlink::full_load(&rs, &nft.table).expect("encode");
+                    size = format!(
+                        "{} messages, {} bytes",
+                        batch.messages.len(),
+                        batch.bytes.len()
+                    );
+                    let ns = nft.netns.clone();
+                    Box::new(move || netlink::send(ns.as_deref(), &batch).expect("full load"))
+                }
+            };
+            let r = t.elapsed() - c;
+            send();
+            total.push(t.elapsed());
+            parts.0.push(c);
+            parts.1.push(r);
+            parts.2.push(t.elapsed() - c - r);
+        }
+        let (what, send) = match transport {
+            Transport::Text => ("compile + render + nft -f", "nft -f  "),
+            Transport::Netlink => ("compile + encode + netlink batch", "kernel  "),
+        };
+        println!("  full load ({what}): {}", stats(total));
+        println!("    compile  {}", stats(parts.0));
+        println!(
+            "    {}   {}",
+            if transport == Transport::Text {
+                "render"
+            } else {
+                "encode"
+            },
+            stats(parts.1)
+        );
+        println!("    {send} {}  ({size})", stats(parts.2));
     }
-    println!("  full load (compile + render + nft -f): {}", stats(total));
-    println!("    compile  {}", stats(parts.0));
-    println!("    render   {}", stats(parts.1));
-    println!("    nft -f   {}", stats(parts.2));
     rs
 }
 
@@ -154,7 +202,7 @@ fn deltas(nft: &Nft, change: &Change, local: &LocalPods, known: &mut Ruleset, tr
     );
     println!("      compile               {}", stats(compile_t));
     println!(
-        "      diff + apply          {}  (nft lines {lines:?})",
+        "      diff + apply          {}  (nft lines / netlink messages {lines:?})",
         stats(apply_t)
     );
 }
@@ -212,6 +260,9 @@ fn main() {
         &ns,
         trials,
     );
+    if std::env::var_os("PALISADE_BENCH_SHARE_ONLY").is_some() {
+        return;
+    }
     run(
         "one node holds every pod (the lab)",
         &cluster,

@@ -1,6 +1,6 @@
-//! Talks to the kernel through `nft -f -` transactions on stdin (one atomic
-//! transaction per update), netlink batches for element-only deltas
-//! ([`crate::netlink`]), and `nft -j list table inet T` for read-back,
+//! Talks to the kernel through netlink batches ([`crate::netlink`], the
+//! default) or `nft -f -` transactions on stdin (one atomic transaction
+//! per update either way), and `nft -j list table inet T` for read-back,
 //! optionally inside a network namespace (`ip netns exec NS`).
 
 use std::io::Write as _;
@@ -11,6 +11,7 @@ use crate::script::Script;
 use crate::state::TableState;
 
 mod error;
+mod netlink;
 mod reconcile;
 
 use error::culprits;
@@ -22,18 +23,20 @@ pub use reconcile::{ApplyKind, ApplyReport};
 pub struct Nft {
     pub table: String,
     pub netns: Option<String>,
-    /// How deltas reach the kernel (full loads are always `nft -f`).
+    /// How updates reach the kernel.
     pub transport: Transport,
 }
 
-/// How [`Nft::reconcile_from`] sends a delta.
+/// How [`Nft::reconcile`] and [`Nft::reconcile_from`] send an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     /// Always `nft -f -`.
     Text,
-    /// Element-only deltas (the common case: a pod added, removed or
-    /// relabelled) as one netlink batch on a `NETLINK_NETFILTER` socket
-    /// opened in the table's network namespace; anything else `nft -f -`.
+    /// Every update (the full program and any delta) as one netlink batch
+    /// on a `NETLINK_NETFILTER` socket opened in the table's network
+    /// namespace ([`crate::netlink`]), with no `nft` process; `nft -f -`
+    /// only for an update the encoder does not know (see
+    /// [`crate::netlink::Unsupported`]). The default ([`Nft::new`]).
     Netlink,
 }
 

@@ -191,6 +191,91 @@ pub fn changes() -> Vec<(&'static str, Change)> {
     ]
 }
 
+/// Interval sets at the edges of their fields: IPv4 and IPv6 ranges from
+/// the bottom and to the top of the address space (`0.0.0.0/0 except ...`),
+/// and a port set holding every port of a protocol.
+pub fn interval_edges() -> Ruleset {
+    let mut rs = Ruleset::default();
+    let set = |family, ranges: &[(&str, &str)], origin: &str| AddrSet {
+        family,
+        interval: true,
+        ranges: ranges.iter().map(|(a, b)| (ip(a), ip(b))).collect(),
+        origin: origin.into(),
+    };
+    let v4 = set(
+        Family::V4,
+        &[
+            ("0.0.0.0", "10.0.0.255"),
+            ("192.168.0.0", "255.255.255.255"),
+        ],
+        "ipBlock 0.0.0.0/0 except 10.0.1.0-192.167.255.255",
+    );
+    let v6 = set(
+        Family::V6,
+        &[
+            ("::", "fd00::ffff"),
+            ("fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("ff00::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+        ],
+        "ipBlock ::/0 except ...",
+    );
+    rs.addr_sets.insert("s_all4".into(), v4);
+    rs.addr_sets.insert("s_all6".into(), v6);
+    let ports = vec![(Protocol::Tcp, 0, 65535), (Protocol::Udp, 53, 53)];
+    rs.port_sets.insert(
+        "p_all".into(),
+        PortSet {
+            ranges: ports,
+            origin: "every TCP port, UDP 53".into(),
+        },
+    );
+    rs
+}
+
+/// The example with every rule form the renderer writes in chain
+/// `c_i_db`: ports only (with and without a family), no condition (with
+/// and without a family), an interval address set with ports.
+pub fn every_rule_form() -> Ruleset {
+    let mut rs = ruleset();
+    let chain = rs.chains.get_mut("c_i_db").expect("c_i_db");
+    let base = chain.rules[0].clone();
+    let ports = || vec![Match::Ports("p_db".into())];
+    let forms = [
+        (Some(Family::V6), ports()),
+        (None, ports()),
+        (Some(Family::V4), vec![]),
+        (None, vec![]),
+        (
+            Some(Family::V4),
+            vec![
+                Match::SrcAddr("s_block".into()),
+                Match::Ports("p_db".into()),
+            ],
+        ),
+    ];
+    for (family, matches) in forms {
+        chain.rules.push(Rule {
+            family,
+            matches,
+            ..base.clone()
+        });
+    }
+    rs
+}
+
+/// Every change of [`changes`] at once: counters and a chain added, a
+/// chain rewritten, an interval set flushed and refilled, map elements
+/// moved, a policy's chain, counters and sets deleted. Returns (before,
+/// after).
+pub fn everything_changed() -> (Ruleset, Ruleset) {
+    let before = ruleset();
+    let mut after = before.clone();
+    for (_, change) in changes() {
+        change(&mut after);
+    }
+    (before, after)
+}
+
 /// A new web pod, 10.0.1.3: one set element and one map element.
 pub fn add_web_pod(rs: &mut Ruleset) {
     let pod = ip("10.0.1.3");

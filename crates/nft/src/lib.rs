@@ -8,12 +8,14 @@
 //! ([`render::full`]), only the differences ([`delta::delta`]), or nothing.
 //! On the hot path, [`Nft::reconcile_from`] diffs the IR of the last update
 //! against the new one object by object ([`incremental`], [`delta::between`])
-//! instead of reading back (read-back costs about as much as a full apply),
-//! and sends element-only deltas as one netlink batch ([`netlink`]). Every
-//! other transaction is one `nft -f -` run. Both are atomic, so a rejected
-//! update leaves the previous ruleset in force, and the error names the set
-//! or chain the kernel rejected ([`Script`] records which lines belong to
-//! which object).
+//! instead of reading back (read-back costs about as much as a full apply).
+//! Every update, the full program and any delta, goes to the kernel as one
+//! netlink batch ([`netlink`], [`Transport::Netlink`], the default), or as
+//! one `nft -f -` run ([`Transport::Text`], and the fallback for what the
+//! encoder does not know). Both are atomic, so a rejected update leaves the
+//! previous ruleset in force, and the error names the set or chain the
+//! kernel rejected (each netlink message carries its object; [`Script`]
+//! records which lines belong to which object).
 //!
 //! [`example`] builds a small IR by hand, with typical changes to it; the
 //! tests use it, and `tests/kernel.rs` runs it against the real kernel in

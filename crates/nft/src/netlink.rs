@@ -1,16 +1,36 @@
-//! Element-only deltas over netlink: one `NETLINK_NETFILTER` batch per
-//! update, opened in the table's network namespace, instead of a new `nft`
-//! process that first fetches the whole table into its cache. Used by
-//! [`crate::Nft::reconcile_from`] when a delta only adds or deletes
-//! elements of plain (non-interval) sets and of the dispatch maps (a pod
-//! added, removed or relabelled); every other delta goes through `nft -f`.
+//! Every update over netlink: one `NETLINK_NETFILTER` batch per update,
+//! opened in the table's network namespace, instead of a new `nft` process
+//! that parses text and first fetches the whole table into its cache.
 //!
-//! The kernel applies the batch atomically or not at all; its ACKs are read
-//! back and an error names the set and the kind of change it refused.
+//! - [`full_batch`]: the whole table (`NEWTABLE` / `DELTABLE` / `NEWTABLE`,
+//!   then chains, counters, sets with their elements, rules), what
+//!   [`crate::render::full`] writes as text;
+//! - [`plan_batch`]: a delta between a table state and the desired one, in
+//!   the order of [`crate::delta`] (chains flushed and rewritten, sets
+//!   patched, objects created and deleted);
+//! - [`ir_batch`]: the hot element-only delta computed from two IRs.
+//!
+//! Objects are encoded as nft 1.0.6 sends them ([`objects`], [`expr`]), so a
+//! table loaded either way lists identically. Anything the encoder does not
+//! know (a rule text outside the renderer's language, a foreign set type
+//! met on read-back) is [`Unsupported`] and that update goes through
+//! `nft -f`. The kernel applies the batch atomically or not at all; its ACKs
+//! are read back and an error names the object it refused.
 
 mod direct;
 mod encode;
+mod expr;
+mod full;
+mod objects;
+mod plan;
 mod socket;
+
+#[doc(hidden)]
+pub mod golden;
+
+pub(crate) use direct::set_element_diffs;
+pub(crate) use full::full_batch;
+pub(crate) use plan::{plan_batch, plan_into, recreates};
 
 use palisade_compile::Ruleset;
 
@@ -18,7 +38,21 @@ use crate::element::{Datatype, Element};
 use crate::incremental::Changed;
 
 pub use direct::ir_batch;
-pub use encode::{Batch, Elem, Op};
+pub use encode::{Batch, Elem, IntervalElem, Op};
+
+/// Something the netlink encoder does not encode (the update then goes
+/// through `nft -f`): names what it met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not encodable over netlink: {0}")]
+pub struct Unsupported(pub &'static str);
+
+/// The batch that (re)creates table `inet table` holding what `rs` wants,
+/// as [`crate::render::full`] does in text.
+pub fn full_load(rs: &Ruleset, table: &str) -> Result<Batch, crate::ApplyError> {
+    crate::render::check_table(table)?;
+    let desired = crate::desired::Desired::from_ir(rs)?;
+    full_batch(&desired, table, 1).map_err(|e| crate::ApplyError::Encode(e.to_string()))
+}
 pub use socket::{send, NetlinkError};
 
 /// The element-only batch from the table `old` programmed to the one `new`
@@ -26,6 +60,24 @@ pub use socket::{send, NetlinkError};
 /// delta needs `nft -f` (or nothing differs: an empty batch is `Some`).
 pub fn batch_between(old: &Ruleset, new: &Ruleset, table: &str) -> Option<Batch> {
     ir_batch(old, new, &Changed::between(old, new), table, 1)
+}
+
+/// The batch that turns the table `old` programmed into the one `new`
+/// wants (whole tables compared, as a read-back reconcile does), or `None`
+/// when nothing differs.
+pub fn delta_between(
+    old: &Ruleset,
+    new: &Ruleset,
+    table: &str,
+) -> Result<Option<Batch>, crate::ApplyError> {
+    crate::render::check_table(table)?;
+    let cur = crate::desired::Desired::from_ir(old)?.state();
+    let want = crate::desired::Desired::from_ir(new)?;
+    let interval = |name: &str| {
+        new.port_sets.contains_key(name) || new.addr_sets.get(name).is_some_and(|s| s.interval)
+    };
+    plan_batch(&cur, &want, table, &interval, 1)
+        .map_err(|e| crate::ApplyError::Encode(e.to_string()))
 }
 
 /// Elements per message (keeps each nested attribute well under 64 KiB).

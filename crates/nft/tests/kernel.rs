@@ -2,6 +2,10 @@
 //! its own (never the root namespace's nftables). Without root or nft they
 //! print "skipped: needs root and nft" (and fail under CI).
 
+#[path = "kernel/differential.rs"]
+mod differential;
+#[path = "kernel/golden.rs"]
+mod golden;
 #[path = "kernel/netlink.rs"]
 mod netlink;
 #[path = "kernel/netns.rs"]
@@ -14,7 +18,9 @@ mod timing;
 use netns::{kernel_available, Netns};
 use palisade_compile::Ruleset;
 use palisade_nft::state::expected;
-use palisade_nft::{delta::delta, example, ApplyError, ApplyKind, Nft, Script, TableState};
+use palisade_nft::{
+    delta::delta, example, ApplyError, ApplyKind, Nft, Script, TableState, Transport,
+};
 
 const TABLE: &str = "palisade";
 
@@ -53,7 +59,10 @@ fn an_empty_ruleset_applies() {
 
 #[test]
 fn a_pod_added_is_an_element_only_delta() {
-    let Some((_ns, nft)) = setup() else { return };
+    let Some((_ns, mut nft)) = setup() else {
+        return;
+    };
+    nft.transport = Transport::Text; // lines of the script, compared below
     let mut rs = example::ruleset();
     nft.reconcile(&rs).unwrap();
     example::add_web_pod(&mut rs);

@@ -29,6 +29,13 @@ pub enum ApplyError {
     },
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// The kernel refused a netlink batch (naming the objects) or the
+    /// socket failed; the previous ruleset is still in force.
+    #[error(transparent)]
+    Netlink(#[from] crate::netlink::NetlinkError),
+    /// The update could not be encoded as a netlink batch.
+    #[error("{0}")]
+    Encode(String),
 }
 
 fn at(objects: &[String]) -> String {

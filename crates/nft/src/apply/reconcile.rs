@@ -30,8 +30,7 @@ pub struct ApplyReport {
     /// Lines of the transaction sent (0 when unchanged); for a netlink
     /// batch, its number of messages.
     pub lines: usize,
-    /// What carried the update: netlink for element-only deltas (see
-    /// [`Transport`]), else `nft -f`.
+    /// What carried the update (see [`Transport`]).
     pub transport: Transport,
     /// Wall time of the whole reconcile, read-back included.
     pub duration: Duration,
@@ -60,7 +59,12 @@ impl Nft {
             Err(ApplyError::List { .. } | ApplyError::Parse { .. }) => None,
             Err(e) => return Err(e),
         };
-        self.converge(current.as_ref(), &desired, start)
+        self.converge(
+            current.as_ref(),
+            &desired,
+            start,
+            &super::netlink::interval_in(rs),
+        )
     }
 
     /// Like [`Nft::reconcile`], but trusts that the table holds exactly
@@ -79,6 +83,13 @@ impl Nft {
         }
         if let Some(sent) = self.try_netlink(known, rs, &changed, start) {
             return sent;
+        }
+        match self.between_netlink(known, rs, &changed) {
+            Some(Ok(0)) => return Ok(report(start, ApplyKind::Unchanged, 0, None)),
+            Some(Ok(n)) => return Ok(netlink_report(start, ApplyKind::Delta, n, None)),
+            Some(Err(ApplyError::Netlink(e))) => return self.repair(rs, start, e.to_string()),
+            Some(Err(e)) => return Err(e),
+            None => {}
         }
         let script = match between_parts(known, rs, &self.table, &changed)? {
             Hot::Unchanged => None,
@@ -112,11 +123,12 @@ impl Nft {
             return Some(Ok(report(start, ApplyKind::Unchanged, 0, None)));
         }
         Some(match netlink::send(self.netns.as_deref(), &batch) {
-            Ok(()) => {
-                let mut done = report(start, ApplyKind::Delta, batch.messages.len(), None);
-                done.transport = Transport::Netlink;
-                Ok(done)
-            }
+            Ok(()) => Ok(netlink_report(
+                start,
+                ApplyKind::Delta,
+                batch.messages.len(),
+                None,
+            )),
             Err(e) => self.repair(rs, start, e.to_string()),
         })
     }
@@ -135,28 +147,55 @@ impl Nft {
         current: Option<&TableState>,
         desired: &Desired,
         start: Instant,
+        interval: &dyn Fn(&str) -> bool,
     ) -> Result<ApplyReport, ApplyError> {
         let Some(current) = current else {
-            let script = full_desired(desired, &self.table);
-            self.run(&script)?;
-            return Ok(report(start, ApplyKind::Full, script.lines(), None));
+            return self.replace(desired, start, None);
         };
+        if *current == desired.state() {
+            return Ok(report(start, ApplyKind::Unchanged, 0, None));
+        }
+        match self.delta_netlink(current, desired, interval) {
+            Some(Ok(0)) => return Ok(report(start, ApplyKind::Unchanged, 0, None)),
+            Some(Ok(n)) => return Ok(netlink_report(start, ApplyKind::Delta, n, None)),
+            Some(Err(rejected)) => return self.replace(desired, start, Some(rejected.to_string())),
+            None => {}
+        }
         let Some(script) = delta_desired(current, desired, &self.table) else {
             return Ok(report(start, ApplyKind::Unchanged, 0, None));
         };
         match self.run(&script) {
             Ok(()) => Ok(report(start, ApplyKind::Delta, script.lines(), None)),
-            Err(rejected) => {
-                let full = full_desired(desired, &self.table);
-                self.run(&full)?;
-                Ok(report(
-                    start,
-                    ApplyKind::Full,
-                    full.lines(),
-                    Some(rejected.to_string()),
-                ))
-            }
+            Err(rejected) => self.replace(desired, start, Some(rejected.to_string())),
         }
+    }
+
+    /// Replaces the whole table with `desired` (one batch, or one `nft -f`
+    /// transaction): the previous table stays in force if it is refused.
+    fn replace(
+        &self,
+        desired: &Desired,
+        start: Instant,
+        delta_error: Option<String>,
+    ) -> Result<ApplyReport, ApplyError> {
+        if let Some(sent) = self.full_netlink(desired) {
+            return Ok(netlink_report(start, ApplyKind::Full, sent?, delta_error));
+        }
+        let full = full_desired(desired, &self.table);
+        self.run(&full)?;
+        Ok(report(start, ApplyKind::Full, full.lines(), delta_error))
+    }
+}
+
+fn netlink_report(
+    start: Instant,
+    kind: ApplyKind,
+    messages: usize,
+    delta_error: Option<String>,
+) -> ApplyReport {
+    ApplyReport {
+        transport: Transport::Netlink,
+        ..report(start, kind, messages, delta_error)
     }
 }
 
@@ -176,7 +215,7 @@ fn report(
 }
 
 /// Netlink sequence numbers: distinct across the batches of this process.
-fn next_seq() -> u32 {
+pub(super) fn next_seq() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SEQ: AtomicU32 = AtomicU32::new(1);
     SEQ.fetch_add(1 << 16, Ordering::Relaxed)

@@ -78,22 +78,7 @@ pub fn ir_batch(
         replace_in_set(&mut batch, table, name, &gone, &added);
     }
     for family in &changed.hairpin {
-        let pairs = |rs: &Ruleset| -> Vec<(IpAddr, ())> {
-            let addrs: BTreeSet<IpAddr> = rs
-                .dispatch
-                .values()
-                .flat_map(|m| m.keys())
-                .filter(|ip| Family::of(ip) == *family)
-                .copied()
-                .collect();
-            addrs.into_iter().map(|ip| (ip, ())).collect()
-        };
-        let (gone, added) = diff(&pairs(old), &pairs(new));
-        let key = |(ip, _): &(IpAddr, ())| hairpin_key(ip, *family);
-        let gone: Vec<Elem> = gone.iter().map(key).collect::<Option<_>>()?;
-        let added: Vec<Elem> = added.iter().map(key).collect::<Option<_>>()?;
-        let name = hairpin_set(*family);
-        replace_in_set(&mut batch, table, name, &gone, &added);
+        hairpin_diff(old, new, *family, table, &mut batch)?;
     }
     for (name, added) in map_adds {
         push(
@@ -106,6 +91,59 @@ pub fn ir_batch(
         );
     }
     Some(batch.finish())
+}
+
+/// Writes the element changes of the sets `changed` lists that exist on
+/// both sides as plain sets (and of the hairpin sets) straight from the two
+/// IRs; returns the names of the sets it left (new, gone, interval or
+/// retyped sets), for the object-level plan. `None` when an address is of
+/// the wrong family (the plan reports it properly).
+pub(crate) fn set_element_diffs(
+    old: &Ruleset,
+    new: &Ruleset,
+    changed: &Changed,
+    table: &str,
+    batch: &mut Batch,
+) -> Option<BTreeSet<String>> {
+    let mut left = BTreeSet::new();
+    for name in &changed.sets {
+        match set_diff(old, new, name) {
+            Some((gone, added)) => replace_in_set(batch, table, name, &gone, &added),
+            None => {
+                left.insert(name.clone());
+            }
+        }
+    }
+    for family in &changed.hairpin {
+        hairpin_diff(old, new, *family, table, batch)?;
+    }
+    Some(left)
+}
+
+/// The element changes of the hairpin set of `family`.
+fn hairpin_diff(
+    old: &Ruleset,
+    new: &Ruleset,
+    family: Family,
+    table: &str,
+    batch: &mut Batch,
+) -> Option<()> {
+    let pairs = |rs: &Ruleset| -> Vec<(IpAddr, ())> {
+        let addrs: BTreeSet<IpAddr> = rs
+            .dispatch
+            .values()
+            .flat_map(|m| m.keys())
+            .filter(|ip| Family::of(ip) == family)
+            .copied()
+            .collect();
+        addrs.into_iter().map(|ip| (ip, ())).collect()
+    };
+    let (gone, added) = diff(&pairs(old), &pairs(new));
+    let key = |(ip, _): &(IpAddr, ())| hairpin_key(ip, family);
+    let gone: Vec<Elem> = gone.iter().map(key).collect::<Option<_>>()?;
+    let added: Vec<Elem> = added.iter().map(key).collect::<Option<_>>()?;
+    replace_in_set(batch, table, hairpin_set(family), &gone, &added);
+    Some(())
 }
 
 /// Elements gone and added in one changed set; `None` unless it is a plain

@@ -181,3 +181,74 @@ fn synthetic_pod_changes_read_back_like_nft_f() {
     }
     assert!(netlink_used > 0, "some of the changes were element-only");
 }
+
+/// The largest table palisade makes (10,000 pods all local: ~450,000
+/// elements) is one transaction: here 450,000 addresses in one set, one
+/// batch of about 7 MB through one `sendto` (the send buffer is raised to
+/// fit), committed whole.
+#[test]
+fn a_table_of_450k_elements_loads_in_one_batch() {
+    use palisade_compile::AddrSet;
+    let Some((ns, nft)) = setup() else { return };
+    let addrs: Vec<_> = (0..450_000u32)
+        .map(|i| std::net::IpAddr::V4((0x0a00_0000 + i).into()))
+        .collect();
+    let mut rs = example::ruleset();
+    let set = AddrSet {
+        family: Family::V4,
+        interval: false,
+        ranges: addrs.iter().map(|a| (*a, *a)).collect(),
+        origin: "450,000 pods".into(),
+    };
+    rs.addr_sets.insert("s_big".into(), set);
+    let batch = palisade_nft::netlink::full_load(&rs, TABLE).unwrap();
+    assert!(batch.bytes.len() > 4 << 20, "{} bytes", batch.bytes.len());
+    palisade_nft::netlink::send(Some(&ns.name), &batch).expect("one batch");
+    for probe in ["10.0.0.0", "10.3.111.31", "10.6.221.207"] {
+        let out = ns.exec(
+            "nft",
+            &[
+                "get",
+                "element",
+                "inet",
+                TABLE,
+                "s_big",
+                &format!("{{ {probe} }}"),
+            ],
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(probe),
+            "{probe}"
+        );
+    }
+    let _ = nft;
+}
+
+/// Sockets are kept per namespace: a namespace deleted and made again
+/// under the same name must get a new socket, so the update lands in the
+/// new namespace, not in the old one the kept socket still points to.
+#[test]
+fn a_namespace_made_again_under_its_name_gets_a_new_socket() {
+    if !super::netns::kernel_available() {
+        return;
+    }
+    let name = format!("pal-nfttest-{}-again", std::process::id());
+    let nft = Nft::new(TABLE, Some(&name));
+    let rs = example::ruleset();
+    for round in 0..2 {
+        super::netns::run("ip", &["netns", "add", &name]);
+        let report = nft.reconcile(&rs);
+        let listed = super::netns::run("ip", &["netns", "exec", &name, "nft", "list", "tables"]);
+        super::netns::run("ip", &["netns", "del", &name]);
+        let report = report.expect("load");
+        assert_eq!(
+            (report.kind, report.transport),
+            (ApplyKind::Full, Transport::Netlink),
+            "round {round}"
+        );
+        assert!(
+            String::from_utf8_lossy(&listed.stdout).contains("table inet palisade"),
+            "round {round}: the table is in the namespace of that name"
+        );
+    }
+}
