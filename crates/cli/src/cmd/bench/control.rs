@@ -1,5 +1,7 @@
 //! The control path: from a lab command's start to the first connection
-//! with the new outcome, seen by a prober in the client pod.
+//! with the new outcome, seen by a prober in the client pod. The lab's
+//! controller is started on the benchmark's state (it programs the first
+//! ruleset); each trial is a new `palisade lab ...` process, its client.
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -12,8 +14,7 @@ use palisade_bench::{stats, table, world};
 
 use super::setup::BenchLab;
 use super::{ms, Args};
-use crate::lab::ops::{reconcile, Known};
-use crate::lab::state::Locked;
+use crate::lab::controller;
 
 /// The prober's pace and its connect timeout: a denied attempt waits this
 /// long, so attempts overlap on several threads.
@@ -49,11 +50,8 @@ pub fn run(a: &Args) -> Result<()> {
         std::process::id()
     ));
     std::fs::write(&policy_file, world::ALLOW_CONTROL)?;
-    {
-        let locked = Locked::open(&lab.name, false)?;
-        reconcile(&lab.node, &locked.state, Known::ReadBack)
-            .context("programming the lab's first ruleset")?;
-    }
+    controller::start(&lab.name)
+        .context("starting the lab's controller (it programs the first ruleset)")?;
     eprintln!(
         "control: lab {} with {} pods and {} policies programmed in {:.1} s",
         lab.name,

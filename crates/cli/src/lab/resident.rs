@@ -1,0 +1,187 @@
+//! The lab as the controller holds it between commands: the state, a model
+//! `Cluster` kept in step with it, one `Reconciler` (so the incremental
+//! compiler keeps its caches) and the ruleset the kernel was last brought
+//! to. Every command that changes the lab runs against this value.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use palisade_compile::{LocalPods, Ruleset};
+use palisade_lab::Node;
+use palisade_model::{Cluster, PodId};
+use palisade_nft::Nft;
+use palisade_reconcile::{Outcome, Reconciler};
+
+use super::out::{ms, Out};
+use super::state::{LabState, LAB_NODE};
+use super::{known, model_sync, services};
+use crate::cmd::render::TABLE;
+
+/// Who sent the command being run: where and with what, as if the command
+/// had run in the caller's own process.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// The caller's environment (a pod started by `lab run` gets it).
+    pub env: Vec<(String, String)>,
+    /// The caller's standard input, when a file argument was `-`.
+    pub stdin: Option<String>,
+}
+
+/// An open lab, resident in the controller.
+pub struct Lab {
+    pub state: LabState,
+    pub node: Node,
+    /// What the command being run prints.
+    pub out: Out,
+    pub caller: Caller,
+    /// Pods' processes this controller started (reaped when they exit).
+    pub children: Arc<Mutex<Vec<u32>>>,
+    cluster: Cluster,
+    reconciler: Reconciler,
+    /// What the kernel's table holds, when known (`None`: read it back).
+    known: Option<Ruleset>,
+}
+
+/// How a reconcile learns what the kernel holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// Trust the ruleset of the last update the kernel accepted and send
+    /// only the delta; read back when there is none. Every ordinary command.
+    Trust,
+    /// Read the table back (`nft -j list`) and repair any drift: the
+    /// controller's start, `lab up`, `lab repair`.
+    ReadBack,
+}
+
+/// The resident cluster handed to the compiler, which keeps its own copy.
+struct Snapshot<'a>(&'a Cluster);
+
+impl palisade_reconcile::StateSource for Snapshot<'_> {
+    fn snapshot(&mut self) -> Option<Cluster> {
+        Some(self.0.clone())
+    }
+}
+
+impl Lab {
+    /// Opens lab `name` from its state file. Nothing is programmed yet:
+    /// call [`Lab::reconcile`] with [`Known::ReadBack`] first.
+    pub fn load(name: &str) -> Result<Lab> {
+        let state = LabState::read(name)?;
+        let node = Node::open(&super::ops::prefix(name)?)
+            .context("the lab's node is gone: run `palisade lab down` then `palisade lab up`")?;
+        let reconciler = Reconciler::new(
+            Nft::new(TABLE, Some(&node.netns())),
+            LocalPods::Node(LAB_NODE.into()),
+        );
+        Ok(Lab {
+            cluster: state.to_cluster(),
+            state,
+            node,
+            out: Out::default(),
+            caller: Caller::default(),
+            children: Arc::default(),
+            reconciler,
+            known: None,
+        })
+    }
+
+    pub fn state(&mut self) -> &mut LabState {
+        &mut self.state
+    }
+
+    pub fn log_path(&self, id: &PodId) -> PathBuf {
+        LabState::log_path(&self.state.name, id)
+    }
+
+    /// Brings the kernel in line with the state (policies through the shared
+    /// reconcile core, then Services and DNS), then saves the state and the
+    /// known ruleset. On error the caller reverts to the saved state
+    /// ([`Lab::revert`]): a rejected update changes neither kernel nor state.
+    pub fn commit(&mut self) -> Result<()> {
+        let t = Instant::now();
+        let changed = model_sync::sync(&self.state, &mut self.cluster);
+        let synced = t.elapsed();
+        self.reconcile(Known::Trust)?;
+        let reconciled = t.elapsed();
+        services::sync(&self.node, &self.state)?;
+        let services = t.elapsed();
+        self.persist()?;
+        self.out.trace(format_args!(
+            "commit: model updated in place ({changed} objects changed) {:.1} ms, reconcile {:.1} ms, services {:.1} ms, state and known ruleset saved {:.1} ms",
+            ms(synced),
+            ms(reconciled - synced),
+            ms(services - reconciled),
+            ms(t.elapsed() - services)
+        ));
+        Ok(())
+    }
+
+    /// Compiles the cluster for the lab node's pods and applies the
+    /// difference to the node's table: against the known ruleset, or
+    /// against the table read back.
+    pub fn reconcile(&mut self, how: Known) -> Result<()> {
+        let known = match how {
+            Known::Trust => self.known.take(),
+            Known::ReadBack => None,
+        };
+        self.known = None;
+        known::forget(&LabState::dir(&self.state.name))?;
+        let t = Instant::now();
+        let mut source = Snapshot(&self.cluster);
+        let outcome = match &known {
+            Some(k) => self.reconciler.reconcile_from(&mut source, k),
+            None => self.reconciler.reconcile(&mut source),
+        }
+        .context("programming the node's nftables")?;
+        let Outcome::Applied {
+            ruleset,
+            report,
+            compile_time,
+        } = outcome
+        else {
+            return Ok(());
+        };
+        self.out.trace(format_args!(
+            "ruleset {:?} against {}: {} lines; cluster copied and compiled {:.1} ms (compile {:.1} ms), nft {:.1} ms",
+            report.kind,
+            if known.is_some() { "known state" } else { "read-back" },
+            report.lines,
+            ms(t.elapsed() - report.duration),
+            ms(compile_time),
+            ms(report.duration),
+        ));
+        self.known = Some(*ruleset);
+        Ok(())
+    }
+
+    /// Saves the state and the known ruleset (in parallel: both are JSON
+    /// of the whole lab).
+    pub fn persist(&self) -> Result<()> {
+        let dir = LabState::dir(&self.state.name);
+        std::thread::scope(|s| {
+            let known = s.spawn(|| match &self.known {
+                Some(k) => known::save(&dir, k),
+                None => Ok(()),
+            });
+            let state = self.state.write();
+            known.join().expect("saving the known ruleset panicked")?;
+            state
+        })
+    }
+
+    /// Saves the state only (a change the ruleset does not depend on).
+    pub fn save(&self) -> Result<()> {
+        self.state.write()
+    }
+
+    /// Back to the state last saved, after a command failed half-way (the
+    /// kernel keeps what it holds: the next command diffs against it, or
+    /// reads it back when unknown).
+    pub fn revert(&mut self) -> Result<()> {
+        self.state = LabState::read(&self.state.name)?;
+        model_sync::sync(&self.state, &mut self.cluster);
+        Ok(())
+    }
+}
