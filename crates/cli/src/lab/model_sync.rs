@@ -3,23 +3,23 @@
 //! differs, instead of building 10,000 pods again for every command.
 //! `LabState::to_cluster` is the definition; a test checks the two agree.
 
-use std::iter::Peekable;
+use std::cmp::Ordering;
 
-use palisade_model::{Cluster, Namespace, Pod};
+use palisade_model::{Cluster, Namespace, NetworkPolicy, ObjectRef, Pod};
 
 use super::state::{LabPod, LabState};
 
 /// Makes `cluster` equal to `state.to_cluster()`; returns how many
 /// namespaces, pods and policies it changed.
 pub fn sync(state: &LabState, cluster: &mut Cluster) -> usize {
-    let mut changed = 0;
     let (upsert, remove) = diff(
         state.namespaces.iter(),
-        cluster.namespaces().map(|n| (&n.name, n)),
+        cluster.namespaces(),
+        |name, have| name.as_str().cmp(&have.name),
         |name, want, have| Namespace::new(name, want.clone()) == *have,
     );
-    changed += upsert.len() + remove.len();
-    let remove: Vec<String> = remove.into_iter().cloned().collect();
+    let mut changed = upsert.len() + remove.len();
+    let remove: Vec<String> = remove.into_iter().map(|n| n.name.clone()).collect();
     let upsert: Vec<Namespace> = (upsert.into_iter())
         .map(|(name, labels)| Namespace::new(name, labels.clone()))
         .collect();
@@ -30,11 +30,13 @@ pub fn sync(state: &LabState, cluster: &mut Cluster) -> usize {
 
     let (upsert, remove) = diff(
         state.pods.iter(),
-        cluster.pods().map(|p| (p.id(), p)),
+        cluster.pods(),
+        |id, have| by_ref(id, &have.namespace, &have.name),
         |_, want, have| same_pod(want, have),
     );
     changed += upsert.len() + remove.len();
     let upsert: Vec<Pod> = upsert.into_iter().map(|(_, p)| p.to_model()).collect();
+    let remove: Vec<_> = remove.into_iter().map(Pod::id).collect();
     remove.iter().for_each(|id| {
         cluster.remove_pod(id);
     });
@@ -42,16 +44,23 @@ pub fn sync(state: &LabState, cluster: &mut Cluster) -> usize {
 
     let (upsert, remove) = diff(
         state.policies.iter(),
-        cluster.policies().map(|p| (p.reference(), p)),
+        cluster.policies(),
+        |id, have| by_ref(id, &have.namespace, &have.name),
         |_, want, have| want == have,
     );
     changed += upsert.len() + remove.len();
     let upsert: Vec<_> = upsert.into_iter().map(|(_, p)| p.clone()).collect();
+    let remove: Vec<_> = remove.into_iter().map(NetworkPolicy::reference).collect();
     remove.iter().for_each(|id| {
         cluster.remove_policy(id);
     });
     upsert.into_iter().for_each(|p| cluster.upsert_policy(p));
     changed
+}
+
+/// `ObjectRef` order (namespace, then name), without building one.
+fn by_ref(id: &ObjectRef, namespace: &str, name: &str) -> Ordering {
+    (id.namespace.as_str(), id.name.as_str()).cmp(&(namespace, name))
 }
 
 /// The model pod `have` is what `want` becomes (without building it).
@@ -65,35 +74,30 @@ fn same_pod(want: &LabPod, have: &Pod) -> bool {
         && have.workload.is_none()
 }
 
-/// Walks two maps sorted by the same key: the wanted values that are new
-/// or differ, and the keys only `have` holds.
-fn diff<'w, 'h, K, W, H, KH>(
+/// Walks the wanted entries (sorted by key) and the values held (sorted
+/// the same way, `order` comparing a key with a value): the wanted entries
+/// that are new or differ, and the values held for keys no longer wanted.
+fn diff<'w, 'h, K: 'w, W: 'w, H: 'h>(
     want: impl Iterator<Item = (&'w K, &'w W)>,
-    have: impl Iterator<Item = (KH, &'h H)>,
+    have: impl Iterator<Item = &'h H>,
+    order: impl Fn(&K, &H) -> Ordering,
     same: impl Fn(&K, &W, &H) -> bool,
-) -> (Vec<(&'w K, &'w W)>, Vec<KH>)
-where
-    K: Ord + 'w,
-    W: 'w,
-    H: 'h,
-    KH: std::borrow::Borrow<K>,
-{
-    let (mut want, mut have): (Peekable<_>, Peekable<_>) = (want.peekable(), have.peekable());
+) -> (Vec<(&'w K, &'w W)>, Vec<&'h H>) {
+    let (mut want, mut have) = (want.peekable(), have.peekable());
     let (mut upsert, mut remove) = (Vec::new(), Vec::new());
     loop {
-        let order = match (want.peek(), have.peek()) {
+        let step = match (want.peek(), have.peek()) {
             (None, None) => break,
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some((w, _)), Some((h, _))) => (*w).cmp(h.borrow()),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((k, _)), Some(h)) => order(k, h),
         };
-        match order {
-            std::cmp::Ordering::Less => upsert.push(want.next().expect("peeked")),
-            std::cmp::Ordering::Greater => remove.push(have.next().expect("peeked").0),
-            std::cmp::Ordering::Equal => {
+        match step {
+            Ordering::Less => upsert.push(want.next().expect("peeked")),
+            Ordering::Greater => remove.push(have.next().expect("peeked")),
+            Ordering::Equal => {
                 let (k, w) = want.next().expect("peeked");
-                let (_, h) = have.next().expect("peeked");
-                if !same(k, w, h) {
+                if !same(k, w, have.next().expect("peeked")) {
                     upsert.push((k, w));
                 }
             }

@@ -38,7 +38,11 @@ pub struct Lab {
     pub caller: Caller,
     /// Pods' processes this controller started (reaped when they exit).
     pub children: Arc<Mutex<Vec<u32>>>,
-    cluster: Cluster,
+    /// In step with `state` after every commit.
+    cluster: Arc<Cluster>,
+    /// The compiler's next copy of `cluster`, made after the last reply
+    /// (off the command's path): it takes its input by value.
+    spare: Spare,
     reconciler: Reconciler,
     /// What the kernel's table holds, when known (`None`: read it back).
     known: Option<Ruleset>,
@@ -55,13 +59,19 @@ pub enum Known {
     ReadBack,
 }
 
-/// The resident cluster handed to the compiler, which keeps its own copy.
-struct Snapshot<'a>(&'a Cluster);
+/// The cluster handed to the compiler, which keeps it.
+struct Snapshot(Option<Cluster>);
 
-impl palisade_reconcile::StateSource for Snapshot<'_> {
+impl palisade_reconcile::StateSource for Snapshot {
     fn snapshot(&mut self) -> Option<Cluster> {
-        Some(self.0.clone())
+        self.0.take()
     }
+}
+
+/// A copy of the resident cluster for the next compile.
+enum Spare {
+    None,
+    Copying(std::thread::JoinHandle<Cluster>),
 }
 
 impl Lab {
@@ -76,7 +86,8 @@ impl Lab {
             LocalPods::Node(LAB_NODE.into()),
         );
         Ok(Lab {
-            cluster: state.to_cluster(),
+            cluster: Arc::new(state.to_cluster()),
+            spare: Spare::None,
             state,
             node,
             out: Out::default(),
@@ -101,27 +112,60 @@ impl Lab {
     /// ([`Lab::revert`]): a rejected update changes neither kernel nor state.
     pub fn commit(&mut self) -> Result<()> {
         let t = Instant::now();
-        let changed = model_sync::sync(&self.state, &mut self.cluster);
+        let mut next = self.take_spare();
+        let copied = t.elapsed();
+        let changed = model_sync::sync(&self.state, &mut next);
         let synced = t.elapsed();
-        self.reconcile(Known::Trust)?;
+        let result = self.reconcile_cluster(next, Known::Trust);
         let reconciled = t.elapsed();
+        model_sync::sync(&self.state, Arc::make_mut(&mut self.cluster));
+        result?;
+        let resident = t.elapsed();
         services::sync(&self.node, &self.state)?;
         let services = t.elapsed();
         self.persist()?;
         self.out.trace(format_args!(
-            "commit: model updated in place ({changed} objects changed) {:.1} ms, reconcile {:.1} ms, services {:.1} ms, state and known ruleset saved {:.1} ms",
-            ms(synced),
+            "commit: {}model updated in place ({changed} objects changed) {:.1} ms, reconcile {:.1} ms; then resident model updated {:.1} ms, services {:.1} ms, state and known ruleset saved {:.1} ms",
+            match copied.as_secs_f64() > 0.0005 {
+                true => format!("waited {:.1} ms for the model's copy, ", ms(copied)),
+                false => String::new(),
+            },
+            ms(synced - copied),
             ms(reconciled - synced),
-            ms(services - reconciled),
+            ms(resident - reconciled),
+            ms(services - resident),
             ms(t.elapsed() - services)
         ));
         Ok(())
+    }
+
+    /// The copy made after the last command (or one made now).
+    fn take_spare(&mut self) -> Cluster {
+        match std::mem::replace(&mut self.spare, Spare::None) {
+            Spare::Copying(h) => h.join().expect("copying the model panicked"),
+            Spare::None => (*self.cluster).clone(),
+        }
+    }
+
+    /// Starts copying the resident cluster for the next command, in the
+    /// background (the controller calls this after replying).
+    pub fn prepare(&mut self) {
+        if let Spare::None = self.spare {
+            let cluster = Arc::clone(&self.cluster);
+            self.spare = Spare::Copying(std::thread::spawn(move || (*cluster).clone()));
+        }
     }
 
     /// Compiles the cluster for the lab node's pods and applies the
     /// difference to the node's table: against the known ruleset, or
     /// against the table read back.
     pub fn reconcile(&mut self, how: Known) -> Result<()> {
+        let mut next = self.take_spare();
+        model_sync::sync(&self.state, &mut next);
+        self.reconcile_cluster(next, how)
+    }
+
+    fn reconcile_cluster(&mut self, next: Cluster, how: Known) -> Result<()> {
         let known = match how {
             Known::Trust => self.known.take(),
             Known::ReadBack => None,
@@ -129,7 +173,7 @@ impl Lab {
         self.known = None;
         known::forget(&LabState::dir(&self.state.name))?;
         let t = Instant::now();
-        let mut source = Snapshot(&self.cluster);
+        let mut source = Snapshot(Some(next));
         let outcome = match &known {
             Some(k) => self.reconciler.reconcile_from(&mut source, k),
             None => self.reconciler.reconcile(&mut source),
@@ -144,7 +188,7 @@ impl Lab {
             return Ok(());
         };
         self.out.trace(format_args!(
-            "ruleset {:?} against {}: {} lines; cluster copied and compiled {:.1} ms (compile {:.1} ms), nft {:.1} ms",
+            "ruleset {:?} against {}: {} lines; compile {:.1} ms (of which compile proper {:.1} ms), nft {:.1} ms",
             report.kind,
             if known.is_some() { "known state" } else { "read-back" },
             report.lines,
@@ -181,7 +225,7 @@ impl Lab {
     /// reads it back when unknown).
     pub fn revert(&mut self) -> Result<()> {
         self.state = LabState::read(&self.state.name)?;
-        model_sync::sync(&self.state, &mut self.cluster);
+        model_sync::sync(&self.state, Arc::make_mut(&mut self.cluster));
         Ok(())
     }
 }

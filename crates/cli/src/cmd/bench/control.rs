@@ -115,20 +115,46 @@ pub fn run(a: &Args) -> Result<()> {
         }
     }
     let _ = std::fs::remove_file(&policy_file);
+    let breakdown = breakdown(&prober, &kinds)?;
     print_table(a, &w, &kinds, &results, prober.attempts());
+    println!("\nwhere the time of one command goes (PALISADE_LAB_VERBOSE=1):\n{breakdown}");
     Ok(())
 }
 
+/// One more trial of each of `kinds` (not counted), with the lab's
+/// per-step timing lines; returns them.
+fn breakdown(prober: &Prober, kinds: &[Kind]) -> Result<String> {
+    let mut text = String::new();
+    for kind in kinds {
+        let mut r = Results::default();
+        let stderr = run_trial(prober, kind, &mut r, true)?;
+        let enforced = r.enforced.first().map_or("-".into(), |t| format!("{t:.1}"));
+        text += &format!("{} (enforced after {enforced} ms):\n", kind.name);
+        for line in stderr.lines() {
+            text += &format!("  {line}\n");
+        }
+    }
+    Ok(text)
+}
+
 fn trial(prober: &Prober, kind: &Kind, r: &mut Results) -> Result<()> {
+    run_trial(prober, kind, r, false).map(drop)
+}
+
+/// Runs one trial; returns the command's stderr.
+fn run_trial(prober: &Prober, kind: &Kind, r: &mut Results, verbose: bool) -> Result<String> {
     if !prober.settle(!kind.want_ok, Duration::from_secs(5)) {
         bail!("{}: the previous outcome did not settle", kind.name);
     }
     let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(&exe);
+    cmd.args(&kind.args).stdin(Stdio::null());
+    if verbose {
+        cmd.env("PALISADE_LAB_VERBOSE", "1");
+    }
     let start = Instant::now();
     prober.arm(start, kind.want_ok);
-    let out = Command::new(&exe)
-        .args(&kind.args)
-        .stdin(Stdio::null())
+    let out = cmd
         .output()
         .with_context(|| format!("running {}", kind.name))?;
     let command = start.elapsed();
@@ -146,7 +172,7 @@ fn trial(prober: &Prober, kind: &Kind, r: &mut Results) -> Result<()> {
             .push(at.saturating_duration_since(start).as_secs_f64() * 1000.0),
         None => r.missed += 1,
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn print_table(a: &Args, w: &world::World, kinds: &[Kind], results: &[Results], attempts: u64) {
