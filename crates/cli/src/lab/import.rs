@@ -16,7 +16,7 @@ use palisade_manifest::{load_paths, parse_str, Object};
 use palisade_model::{Namespace, NetworkPolicy, Pod, PodId};
 
 use super::out::Out;
-use super::resident::Lab;
+use super::resident::{Lab, Touch};
 use super::state::{LabPod, LabState, LAB_NODE};
 
 /// What one import adds.
@@ -126,6 +126,7 @@ pub fn run(lab: &mut Lab, files: &[PathBuf], local: bool) -> Result<()> {
         batch.policies.len(),
     );
     add(lab.state(), batch, local)?;
+    lab.touch(Touch::All);
     lab.commit()?;
     lab.out.say(format_args!(
         "imported {} namespaces, {} pods ({}), {} network policies",

@@ -1,13 +1,89 @@
 //! Keeps the controller's model `Cluster` in step with the lab state in
-//! place: a walk over both (sorted maps, in step) that touches only what
-//! differs, instead of building 10,000 pods again for every command.
-//! `LabState::to_cluster` is the definition; a test checks the two agree.
+//! place, instead of building 10,000 pods again for every command: only
+//! the objects a command touched (`sync_touched`), or a walk over both
+//! (sorted maps, in step) that changes only what differs (`sync`).
+//! `LabState::to_cluster` is the definition; tests check they agree (and
+//! debug builds check every commit).
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
-use palisade_model::{Cluster, Namespace, NetworkPolicy, ObjectRef, Pod};
+use palisade_model::{Cluster, Namespace, NetworkPolicy, ObjectRef, Pod, PodId, PolicyRef};
 
 use super::state::{LabPod, LabState};
+
+/// What a command changed, as far as the model is concerned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    namespaces: BTreeSet<String>,
+    pods: BTreeSet<PodId>,
+    policies: BTreeSet<PolicyRef>,
+    /// Too much to list (an import): walk everything.
+    all: bool,
+}
+
+/// One object a command changed (added, changed or removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touch {
+    Namespace(String),
+    Pod(PodId),
+    Policy(PolicyRef),
+    All,
+}
+
+impl Touched {
+    pub fn add(&mut self, t: Touch) {
+        match t {
+            Touch::Namespace(n) => _ = self.namespaces.insert(n),
+            Touch::Pod(id) => _ = self.pods.insert(id),
+            Touch::Policy(id) => _ = self.policies.insert(id),
+            Touch::All => self.all = true,
+        }
+    }
+}
+
+/// Brings the objects in `touched` in `cluster` in line with `state`
+/// (`cluster` must have been in line with the state before the command);
+/// returns how many it changed.
+pub fn sync_touched(state: &LabState, cluster: &mut Cluster, touched: &Touched) -> usize {
+    if touched.all {
+        return sync(state, cluster);
+    }
+    let mut changed = 0;
+    for name in &touched.namespaces {
+        match state.namespaces.get(name) {
+            Some(labels) => {
+                let ns = Namespace::new(name, labels.clone());
+                if cluster.namespace(name) != Some(&ns) {
+                    cluster.upsert_namespace(ns);
+                    changed += 1;
+                }
+            }
+            None => changed += usize::from(cluster.remove_namespace(name).is_some()),
+        }
+    }
+    for id in &touched.pods {
+        match state.pods.get(id) {
+            Some(p) if cluster.pod(id).is_some_and(|have| same_pod(p, have)) => {}
+            Some(p) => {
+                cluster.upsert_pod(p.to_model());
+                changed += 1;
+            }
+            None => changed += usize::from(cluster.remove_pod(id).is_some()),
+        }
+    }
+    for id in &touched.policies {
+        match state.policies.get(id) {
+            Some(p) if cluster.policy(id) == Some(p) => {}
+            Some(p) => {
+                cluster.upsert_policy(p.clone());
+                changed += 1;
+            }
+            None => changed += usize::from(cluster.remove_policy(id).is_some()),
+        }
+    }
+    changed
+}
 
 /// Makes `cluster` equal to `state.to_cluster()`; returns how many
 /// namespaces, pods and policies it changed.
@@ -179,5 +255,42 @@ mod tests {
             assert!(sync(&s, &mut c) > 0, "step {i} changed something");
             assert_eq!(c, s.to_cluster(), "after step {i}");
         }
+    }
+
+    /// Only the touched objects are looked at, and that is enough.
+    #[test]
+    fn touched_objects_brought_in_line() {
+        let mut s = synth_state();
+        let mut c = s.to_cluster();
+        let pod = s.pods.keys().nth(5).unwrap().clone();
+        let gone = s.pods.keys().nth(6).unwrap().clone();
+        let policy = s.policies.keys().nth(1).unwrap().clone();
+        let ns = s.namespaces.keys().next().unwrap().clone();
+        s.pods
+            .get_mut(&pod)
+            .unwrap()
+            .labels
+            .insert("x", "y")
+            .unwrap();
+        s.pods.remove(&gone);
+        s.policies.remove(&policy);
+        s.namespaces
+            .get_mut(&ns)
+            .unwrap()
+            .insert("team", "z")
+            .unwrap();
+        let mut touched = Touched::default();
+        touched.add(Touch::Pod(pod.clone()));
+        assert_eq!(sync_touched(&s, &mut c, &touched), 1);
+        assert_ne!(c, s.to_cluster(), "the rest was not looked at");
+        for t in [
+            Touch::Pod(gone),
+            Touch::Policy(policy),
+            Touch::Namespace(ns),
+        ] {
+            touched.add(t);
+        }
+        assert_eq!(sync_touched(&s, &mut c, &touched), 3);
+        assert_eq!(c, s.to_cluster());
     }
 }

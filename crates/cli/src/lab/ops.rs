@@ -10,7 +10,7 @@ use palisade_lab::Node;
 use palisade_model::PodId;
 
 use super::cli::{Command, CreateWhat, DeleteWhat, LabelWhat};
-use super::resident::{Known, Lab};
+use super::resident::{Known, Lab, Touch};
 use super::state::{LabState, STATE_FILE};
 use super::{apply, client, controller, demo, events, get, import, labels, pods, services};
 use crate::cmd::render::TABLE;
@@ -206,6 +206,7 @@ fn create_ns(l: &mut Lab, name: &str) -> Result<()> {
         bail!("namespaces {name:?} already exists");
     }
     l.state().namespaces.insert(name.into(), Default::default());
+    l.touch(Touch::Namespace(name.into()));
     l.commit()?;
     l.out.say(format_args!("namespace/{name} created"));
     Ok(())
@@ -228,6 +229,7 @@ fn delete(l: &mut Lab, what: DeleteWhat) -> Result<()> {
             l.state().services.retain(|id, _| id.namespace != name);
             l.state().policies.retain(|id, _| id.namespace != name);
             l.state().namespaces.remove(&name);
+            l.touch(Touch::Namespace(name.clone()));
             l.commit()?;
             l.out.say(format_args!("namespace \"{name}\" deleted"));
         }
@@ -242,13 +244,11 @@ fn delete(l: &mut Lab, what: DeleteWhat) -> Result<()> {
             l.out.say(format_args!("service \"{name}\" deleted"));
         }
         DeleteWhat::Netpol { name, namespace } => {
-            if l.state()
-                .policies
-                .remove(&PodId::new(&namespace, &name))
-                .is_none()
-            {
+            let id = PodId::new(&namespace, &name);
+            if l.state().policies.remove(&id).is_none() {
                 bail!("networkpolicies.networking.k8s.io {name:?} not found in namespace {namespace:?}");
             }
+            l.touch(Touch::Policy(id));
             l.commit()?;
             l.out.say(format_args!(
                 "networkpolicy.networking.k8s.io \"{name}\" deleted"
@@ -281,6 +281,7 @@ fn label(l: &mut Lab, what: LabelWhat) -> Result<()> {
                     format!("pods {name:?} not found in namespace {namespace:?}")
                 })?;
             labels::apply(&mut pod.labels, &changes, overwrite)?;
+            l.touch(Touch::Pod(id));
             format!("pod/{name}")
         }
         LabelWhat::Ns { name, .. } => {
@@ -290,6 +291,7 @@ fn label(l: &mut Lab, what: LabelWhat) -> Result<()> {
                 .get_mut(&name)
                 .with_context(|| format!("namespaces {name:?} not found"))?;
             labels::apply(ns, &changes, overwrite)?;
+            l.touch(Touch::Namespace(name.clone()));
             format!("namespace/{name}")
         }
     };
@@ -309,6 +311,7 @@ fn apply_policies(l: &mut Lab, file: &std::path::Path, ns: &str) -> Result<()> {
             "created"
         };
         lines.push(format!("networkpolicy.networking.k8s.io/{} {verb}", p.name));
+        l.touch(Touch::Policy(p.reference()));
         l.state().policies.insert(p.reference(), p);
     }
     l.commit()?;

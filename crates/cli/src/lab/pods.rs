@@ -11,7 +11,7 @@ use palisade_model::{ContainerPort, PodId, Protocol};
 use palisade_lab::Node;
 
 use super::labels;
-use super::resident::Lab;
+use super::resident::{Lab, Touch};
 use super::state::{LabPod, LabState};
 
 /// `[NAME:]PORT[/PROTO]`, e.g. `80`, `http:80`, `dns:53/udp`.
@@ -79,6 +79,7 @@ pub fn run(
         .add_pod(&id.to_string(), &[ip])
         .context("creating the pod's network")?;
     lab.state().pods.insert(id.clone(), pod);
+    lab.touch(Touch::Pod(id.clone()));
     lab.commit()?;
     let spec = ProcessSpec {
         netns: lab.node.pod_netns(&id.to_string()),
@@ -107,6 +108,7 @@ pub fn remove(lab: &mut Lab, id: &PodId) -> Result<()> {
             id.name, id.namespace
         )
     })?;
+    lab.touch(Touch::Pod(id.clone()));
     if !pod.is_real() {
         return Ok(());
     }

@@ -14,9 +14,11 @@ use palisade_model::{Cluster, PodId};
 use palisade_nft::Nft;
 use palisade_reconcile::{Outcome, Reconciler};
 
+pub use super::model_sync::Touch;
+use super::model_sync::{self, Touched};
 use super::out::{ms, Out};
 use super::state::{LabState, LAB_NODE};
-use super::{known, model_sync, services};
+use super::{known, services};
 use crate::cmd::render::TABLE;
 
 /// Who sent the command being run: where and with what, as if the command
@@ -40,8 +42,10 @@ pub struct Lab {
     pub children: Arc<Mutex<Vec<u32>>>,
     /// In step with `state` after every commit.
     cluster: Arc<Cluster>,
-    /// The compiler's next copy of `cluster`, made after the last reply
-    /// (off the command's path): it takes its input by value.
+    /// What the command being run changed (`Lab::touch`).
+    touched: Touched,
+    /// The compiler's next copy of `cluster`, made in the background after
+    /// the last update (off the command's path): it takes its input by value.
     spare: Spare,
     reconciler: Reconciler,
     /// What the kernel's table holds, when known (`None`: read it back).
@@ -88,6 +92,7 @@ impl Lab {
         Ok(Lab {
             cluster: Arc::new(state.to_cluster()),
             spare: Spare::None,
+            touched: Touched::default(),
             state,
             node,
             out: Out::default(),
@@ -102,6 +107,13 @@ impl Lab {
         &mut self.state
     }
 
+    /// Records that the command changed `t` in the state: every change
+    /// the model depends on must be recorded before [`Lab::commit`] (debug
+    /// builds check that the model then equals the state's).
+    pub fn touch(&mut self, t: Touch) {
+        self.touched.add(t);
+    }
+
     pub fn log_path(&self, id: &PodId) -> PathBuf {
         LabState::log_path(&self.state.name, id)
     }
@@ -112,14 +124,20 @@ impl Lab {
     /// ([`Lab::revert`]): a rejected update changes neither kernel nor state.
     pub fn commit(&mut self) -> Result<()> {
         let t = Instant::now();
+        let touched = std::mem::take(&mut self.touched);
         let mut next = self.take_spare();
         let copied = t.elapsed();
-        let changed = model_sync::sync(&self.state, &mut next);
+        let changed = model_sync::sync_touched(&self.state, &mut next, &touched);
+        debug_assert!(
+            next == self.state.to_cluster(),
+            "a command changed the state without Lab::touch"
+        );
         let synced = t.elapsed();
         let result = self.reconcile_cluster(next, Known::Trust);
         let reconciled = t.elapsed();
-        model_sync::sync(&self.state, Arc::make_mut(&mut self.cluster));
+        model_sync::sync_touched(&self.state, Arc::make_mut(&mut self.cluster), &touched);
         result?;
+        self.prepare();
         let resident = t.elapsed();
         services::sync(&self.node, &self.state)?;
         let services = t.elapsed();
@@ -148,7 +166,8 @@ impl Lab {
     }
 
     /// Starts copying the resident cluster for the next command, in the
-    /// background (the controller calls this after replying).
+    /// background (after the kernel update, while the files are written;
+    /// the controller calls it after every reply too).
     pub fn prepare(&mut self) {
         if let Spare::None = self.spare {
             let cluster = Arc::clone(&self.cluster);
@@ -224,6 +243,7 @@ impl Lab {
     /// kernel keeps what it holds: the next command diffs against it, or
     /// reads it back when unknown).
     pub fn revert(&mut self) -> Result<()> {
+        self.touched = Touched::default();
         self.state = LabState::read(&self.state.name)?;
         model_sync::sync(&self.state, Arc::make_mut(&mut self.cluster));
         Ok(())

@@ -114,8 +114,9 @@ pub fn run(a: &Args) -> Result<()> {
             }
         }
     }
+    let breakdown = breakdown(&prober, &kinds);
     let _ = std::fs::remove_file(&policy_file);
-    let breakdown = breakdown(&prober, &kinds)?;
+    let breakdown = breakdown?;
     print_table(a, &w, &kinds, &results, prober.attempts());
     println!("\nwhere the time of one command goes (PALISADE_LAB_VERBOSE=1):\n{breakdown}");
     Ok(())
