@@ -241,3 +241,31 @@ fn concurrent_commands_are_serialised() {
         assert!(pods.contains(&format!("k{i}=v")), "label {i} kept: {pods}");
     }
 }
+
+/// Two `lab up` at once: one controller holds the lab, and the pid file
+/// names it (the one that lost the lock exits).
+#[test]
+fn two_ups_at_once_leave_one_controller() {
+    if !can_run(&[]) {
+        return eprintln!("skipped: needs root, nft and ip");
+    }
+    let lab = Lab::named("tu");
+    let outputs: Vec<Output> = std::thread::scope(|s| {
+        let a = s.spawn(|| lab.run(&["up"]));
+        let b = s.spawn(|| lab.run(&["up"]));
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    for o in &outputs {
+        assert!(o.status.success(), "{}", stderr(o));
+    }
+    let pid = lab.controller_pid();
+    assert!(alive(pid));
+    lab.ok(&["create", "ns", "ns-1"]);
+    let log = std::fs::read_to_string(lab.dir().join("logs/controller.log")).unwrap();
+    assert_eq!(
+        log.matches("(pid ").count(),
+        1,
+        "one controller started: {log}"
+    );
+    assert_eq!(lab.controller_pid(), pid);
+}

@@ -124,6 +124,15 @@ fn launch(mut cmd: Command, spec: &ProcessSpec) -> Result<ProcessHandle, Process
 }
 
 impl ProcessHandle {
+    /// The handle of the calling process.
+    pub fn current() -> ProcessHandle {
+        let pid = std::process::id();
+        ProcessHandle {
+            pid,
+            start_time: start_time(pid).unwrap_or(0),
+        }
+    }
+
     /// True while the process runs (a zombie or a recycled PID is not alive).
     pub fn is_alive(&self) -> bool {
         reap(self.pid);
@@ -220,5 +229,6 @@ mod tests {
         let me = std::process::id();
         assert!(is_alive(me));
         assert!(start_time(me).is_some_and(|t| t > 0));
+        assert!(ProcessHandle::current().is_alive());
     }
 }

@@ -13,7 +13,7 @@
 //! `controller.sock`, `logs/controller.log`, and `lock`, held while it
 //! runs (one controller per lab).
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -94,8 +94,24 @@ impl Status {
     }
 }
 
+/// Serialises `lab up` and `lab repair` of one lab (they create the node
+/// and start the controller): held until the value is dropped.
+pub fn starting(lab: &str) -> Result<File> {
+    let dir = LabState::dir(lab);
+    fs::create_dir_all(dir.join("logs")).with_context(|| format!("creating {}", dir.display()))?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("up.lock"))?;
+    file.lock().context("locking the lab for lab up")?;
+    Ok(file)
+}
+
 /// Starts the controller of lab `lab` (its state file must exist) and waits
-/// until it has brought the kernel in line and listens.
+/// until it has brought the kernel in line and listens. The controller
+/// writes its pid file itself once it holds the lab's lock, so the file
+/// always names the one that runs.
 pub fn start(lab: &str) -> Result<ProcessHandle> {
     let dir = LabState::dir(lab);
     let sock = socket(lab);
@@ -109,8 +125,8 @@ pub fn start(lab: &str) -> Result<ProcessHandle> {
         env: vec![],
         log: log(lab),
     };
+    let _ = fs::remove_file(dir.join(PID_FILE));
     let handle = process::spawn_here(&spec).context("starting the lab's controller")?;
-    fs::write(dir.join(PID_FILE), serde_json::to_string(&handle)?)?;
     let deadline = Instant::now() + START_LIMIT;
     while !sock.exists() {
         if !handle.is_alive() || Instant::now() > deadline {
@@ -159,6 +175,8 @@ pub fn serve(name: &str) -> Result<ExitCode> {
     if lock.try_lock().is_err() {
         bail!("another controller holds lab {name}");
     }
+    let me = serde_json::to_string(&ProcessHandle::current())?;
+    fs::write(dir.join(PID_FILE), me).context("writing the controller's pid file")?;
     let t = Instant::now();
     let mut lab = Lab::load(name)?;
     lab.out = Out::new(true);

@@ -144,6 +144,7 @@ fn open_node(lab: &str) -> Result<Node> {
 /// already, has it read the table back; then the flow recorder.
 fn up(lab: &str) -> Result<ExitCode> {
     let prefix = prefix(lab)?;
+    let _serial = controller::starting(lab)?;
     let node = match Node::open(&prefix) {
         Ok(node) => node,
         Err(_) => Node::create(&prefix).context("creating the lab's node")?,
@@ -171,6 +172,10 @@ fn up(lab: &str) -> Result<ExitCode> {
 /// Has the controller read the table back and repair drift; restarts a
 /// controller that stopped (it reads the table back when it starts).
 fn repair(lab: &str) -> Result<ExitCode> {
+    if !LabState::dir(lab).join(STATE_FILE).exists() {
+        bail!("lab {lab:?} is not up (start it with: palisade lab up)");
+    }
+    let _serial = controller::starting(lab)?;
     match controller::status(lab) {
         controller::Status::Running => client::send(lab, Command::Repair),
         status => {
