@@ -81,13 +81,30 @@ pub enum Stopped {
 
 /// Starts `spec` detached and returns its handle.
 pub fn spawn(spec: &ProcessSpec) -> Result<ProcessHandle, ProcessError> {
+    let mut cmd = Command::new("setsid");
+    cmd.args(["ip", "netns", "exec", &spec.netns, &spec.program]);
+    launch(cmd, spec)
+}
+
+/// Starts `spec` detached like [`spawn`], but in the caller's own network
+/// and mount namespaces (`setsid program args...`; `spec.netns` only names
+/// the place in errors): for a lab's own daemons that create namespaces
+/// themselves, which must be visible to every other process.
+pub fn spawn_here(spec: &ProcessSpec) -> Result<ProcessHandle, ProcessError> {
+    let mut cmd = Command::new("setsid");
+    cmd.arg(&spec.program);
+    launch(cmd, spec)
+}
+
+/// `cmd` (a `setsid ...` prefix) with the spec's arguments, environment and
+/// log, detached; its handle.
+fn launch(mut cmd: Command, spec: &ProcessSpec) -> Result<ProcessHandle, ProcessError> {
     let log = open_log(&spec.log)?;
     let log2 = log.try_clone().map_err(|source| ProcessError::Log {
         path: spec.log.clone(),
         source,
     })?;
-    let child = Command::new("setsid")
-        .args(["ip", "netns", "exec", &spec.netns, &spec.program])
+    let child = cmd
         .args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
@@ -107,6 +124,15 @@ pub fn spawn(spec: &ProcessSpec) -> Result<ProcessHandle, ProcessError> {
 }
 
 impl ProcessHandle {
+    /// The handle of the calling process.
+    pub fn current() -> ProcessHandle {
+        let pid = std::process::id();
+        ProcessHandle {
+            pid,
+            start_time: start_time(pid).unwrap_or(0),
+        }
+    }
+
     /// True while the process runs (a zombie or a recycled PID is not alive).
     pub fn is_alive(&self) -> bool {
         reap(self.pid);
@@ -203,5 +229,6 @@ mod tests {
         let me = std::process::id();
         assert!(is_alive(me));
         assert!(start_time(me).is_some_and(|t| t > 0));
+        assert!(ProcessHandle::current().is_alive());
     }
 }

@@ -2,25 +2,38 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use palisade_manifest::{decode_document, yaml, Object};
 use palisade_model::NetworkPolicy;
+
+use super::out::Out;
 
 /// Reads NetworkPolicies from `path` ("-" for stdin) the way `kubectl apply
 /// -n NS` would: a manifest without a namespace goes to `ns`; one with a
 /// different namespace is an error. Any invalid object rejects the whole file,
-/// so rules in force are never weakened by a half-applied update.
-pub fn read_policies(path: &Path, ns: &str) -> Result<Vec<NetworkPolicy>> {
+/// so rules in force are never weakened by a half-applied update. `stdin`
+/// is the caller's standard input; warnings go to `out`.
+pub fn read_policies(
+    path: &Path,
+    ns: &str,
+    stdin: Option<&str>,
+    out: &mut Out,
+) -> Result<Vec<NetworkPolicy>> {
     let name = path.display().to_string();
-    let text = if name == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(path)?
+    let text = match (name.as_str(), stdin) {
+        ("-", Some(text)) => text.to_string(),
+        ("-", None) => bail!("-f -: no standard input was sent"),
+        _ => std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?,
     };
-    policies_from_text(&name, &text, ns)
+    policies_from_text(&name, &text, ns, out)
 }
 
-pub fn policies_from_text(file: &str, text: &str, ns: &str) -> Result<Vec<NetworkPolicy>> {
+pub fn policies_from_text(
+    file: &str,
+    text: &str,
+    ns: &str,
+    notes: &mut Out,
+) -> Result<Vec<NetworkPolicy>> {
     let docs = yaml::parse(text).map_err(|e| anyhow::anyhow!("{file}:{e}"))?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -34,7 +47,7 @@ pub fn policies_from_text(file: &str, text: &str, ns: &str) -> Result<Vec<Networ
             if d.is_error() {
                 errors.push(d.to_string());
             } else {
-                eprintln!("{d}");
+                notes.warn(d);
             }
         }
         for obj in loaded.objects {
@@ -70,14 +83,14 @@ mod tests {
 
     #[test]
     fn namespace_comes_from_the_flag() {
-        let p = policies_from_text("f", DENY, "ns-1").unwrap();
+        let p = policies_from_text("f", DENY, "ns-1", &mut Out::default()).unwrap();
         assert_eq!(p[0].namespace, "ns-1");
     }
 
     #[test]
     fn mismatched_namespace_and_invalid_objects_reject_everything() {
         let other = DENY.replace("{name: deny}", "{name: deny, namespace: x}");
-        let e = policies_from_text("f", &other, "ns-1")
+        let e = policies_from_text("f", &other, "ns-1", &mut Out::default())
             .unwrap_err()
             .to_string();
         assert!(e.contains("does not match"), "{e}");
@@ -85,7 +98,7 @@ mod tests {
             "{DENY}---\n{}",
             DENY.replace("podSelector: {}", "podSelector: {matchLabels: {a: 1}}")
         );
-        let e = policies_from_text("f", &bad, "ns-1")
+        let e = policies_from_text("f", &bad, "ns-1", &mut Out::default())
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("nothing was applied"), "{e}");

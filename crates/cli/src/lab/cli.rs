@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
+use serde::{Deserialize, Serialize};
 
 use super::ops;
 
@@ -12,6 +13,13 @@ use super::ops;
 /// processes with their own network stack, Services are real DNAT, and
 /// palisade's nftables ruleset decides. Needs root. The lab never touches the
 /// host's own network namespace, routes or firewall.
+///
+/// `lab up` starts the lab's controller in the background (as a cluster has
+/// an API server and a node agent): it holds the lab's state and ruleset in
+/// memory, and every command that changes the lab (create, delete, run,
+/// label, expose, apply, import, repair) is sent to it and enforced by it
+/// before the command returns. `lab down` stops it; if it stopped,
+/// `lab repair` (or `lab up`) restarts it.
 ///
 /// Walkthrough: palisade lab demo
 #[derive(Debug, clap::Args)]
@@ -23,11 +31,14 @@ pub struct Args {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Subcommand, Serialize, Deserialize)]
 pub enum Command {
-    /// Create the lab's node (its own network namespace).
+    /// Create the lab's node (its own network namespace) and start its
+    /// controller and flow recorder (a stopped one is restarted); read the
+    /// node's table back and bring it in line.
     Up,
-    /// Remove everything the lab made (also finds leftovers after a crash).
+    /// Stop the lab's controller and remove everything the lab made (also
+    /// finds leftovers after a crash).
     Down,
     /// Create a namespace.
     Create {
@@ -128,6 +139,10 @@ pub enum Command {
     /// Internal: the lab's flow recorder (started by `lab up`).
     #[command(hide = true)]
     FlowRecorder,
+    /// Internal: the lab's controller (started by `lab up`, detached; its
+    /// pid, socket and log are in the lab's state directory).
+    #[command(hide = true)]
+    Controller,
     /// Add cluster STATE from manifests (namespaces, pods with status.podIP,
     /// network policies), e.g. 10,000 pods from `palisade-synth --out DIR`.
     /// Imported pods get no network namespace: they are compiled into the
@@ -142,7 +157,8 @@ pub enum Command {
         local: bool,
     },
     /// Read the node's table back and repair any drift (lab commands
-    /// otherwise send deltas against what the lab last programmed).
+    /// otherwise send deltas against what the lab last programmed); restart
+    /// the lab's controller if it stopped.
     Repair,
     /// Run the classic walkthrough end to end and check every outcome.
     Demo,
@@ -159,13 +175,13 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Subcommand, Serialize, Deserialize)]
 pub enum CreateWhat {
     #[command(alias = "namespace")]
     Ns { name: String },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Subcommand, Serialize, Deserialize)]
 pub enum DeleteWhat {
     #[command(alias = "namespace")]
     Ns { name: String },
@@ -188,7 +204,7 @@ pub enum DeleteWhat {
     },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Subcommand, Serialize, Deserialize)]
 pub enum LabelWhat {
     Pod {
         name: String,
@@ -210,7 +226,7 @@ pub enum LabelWhat {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 pub enum GetWhat {
     #[value(alias = "pod")]
     Pods,

@@ -10,13 +10,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use palisade_manifest::{load_paths, Object};
+use palisade_manifest::{load_paths, parse_str, Object};
 use palisade_model::{Namespace, NetworkPolicy, Pod, PodId};
 
-use super::ops::Lab;
+use super::out::Out;
+use super::resident::{Lab, Touch};
 use super::state::{LabPod, LabState, LAB_NODE};
 
 /// What one import adds.
@@ -27,10 +27,19 @@ pub struct Batch {
     pub policies: Vec<NetworkPolicy>,
 }
 
-/// Reads `files`; any rejected object rejects the whole import.
-pub fn read(files: &[PathBuf]) -> Result<Batch> {
-    let loaded = load_paths(files);
-    crate::input::print_diagnostics(&loaded);
+/// Reads `files` (`-`: `stdin`, the caller's standard input); any rejected
+/// object rejects the whole import. Diagnostics go to `out`.
+pub fn read(files: &[PathBuf], stdin: Option<&str>, out: &mut Out) -> Result<Batch> {
+    let (dash, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        files.iter().partition(|f| f.as_os_str() == "-");
+    let mut loaded = load_paths(&paths);
+    if !dash.is_empty() {
+        let Some(text) = stdin else {
+            bail!("-f -: no standard input was sent");
+        };
+        loaded.extend(parse_str("<stdin>", text));
+    }
+    loaded.diagnostics.iter().for_each(|d| out.warn(d));
     if loaded.has_errors() {
         bail!("nothing was imported: fix the errors above");
     }
@@ -109,16 +118,17 @@ fn check(state: &LabState, batch: &Batch) -> Result<()> {
 }
 
 /// `palisade lab import`.
-pub fn run(lab: &mut Lab, files: &[PathBuf], local: bool) -> Result<ExitCode> {
-    let batch = read(files)?;
+pub fn run(lab: &mut Lab, files: &[PathBuf], local: bool) -> Result<()> {
+    let batch = read(files, lab.caller.stdin.as_deref(), &mut lab.out)?;
     let counts = (
         batch.namespaces.len(),
         batch.pods.len(),
         batch.policies.len(),
     );
     add(lab.state(), batch, local)?;
+    lab.touch(Touch::All);
     lab.commit()?;
-    println!(
+    lab.out.say(format_args!(
         "imported {} namespaces, {} pods ({}), {} network policies",
         counts.0,
         counts.1,
@@ -128,8 +138,8 @@ pub fn run(lab: &mut Lab, files: &[PathBuf], local: bool) -> Result<ExitCode> {
             "on their own nodes"
         },
         counts.2
-    );
-    Ok(ExitCode::SUCCESS)
+    ));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
-//! The ruleset the lab last programmed into its node's table, kept beside
-//! the state file (`known.json`) so the next command can send a delta against it
+//! The ruleset the lab last programmed into its node's table. The
+//! controller keeps it in memory and sends the next delta against it
 //! (`Reconciler::reconcile_from`) instead of reading the whole table back
-//! with `nft -j list` (which at 10,000 pods costs more than the update).
+//! with `nft -j list` (which at 10,000 pods costs more than the update);
+//! it also writes it beside the state file (`known.json`), for tools.
 //!
 //! Written only after the kernel accepted an update, and removed before any
-//! update is attempted, so a crash in between leaves no file and the next
-//! command reads the table back. `lab up` and `lab repair` always read back
-//! (and repair drift); a delta the kernel rejects falls back to a read-back
-//! too (inside `Nft::reconcile_from`).
+//! update is attempted, so a crash in between leaves no file. `lab up`,
+//! `lab repair` and a (re)started controller always read back (and repair
+//! drift); a delta the kernel rejects falls back to a read-back too (inside
+//! `Nft::reconcile_from`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,8 @@ pub fn path(dir: &Path) -> PathBuf {
 }
 
 /// Reads the ruleset the kernel was last brought to; `None` when absent or
-/// unreadable (then the caller reads the kernel back instead).
+/// unreadable.
+#[cfg(test)]
 pub fn load(dir: &Path) -> Option<Ruleset> {
     let bytes = fs::read(path(dir)).ok()?;
     serde_json::from_slice(&bytes).ok()

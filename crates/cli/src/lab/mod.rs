@@ -1,13 +1,17 @@
 //! `palisade lab`: a Kubernetes-like cluster on one machine, made of network
 //! namespaces, with real processes, real packets and palisade's real ruleset.
 //!
-//! Commands mirror the kubectl verbs of the walkthrough. Each is a separate
-//! process working on the persistent lab state (`state.rs`); every change
-//! ends with a reconcile that programs the node's nftables (`ops.rs`).
+//! Commands mirror the kubectl verbs of the walkthrough. Those that change
+//! the lab are sent (`client.rs`) to the lab's resident controller
+//! (`controller.rs`), which holds the lab in memory (`resident.rs`), runs
+//! the command's operation (`ops.rs`), programs the node's nftables and
+//! saves the state (`state.rs`); read-only commands read the state file.
 
 mod apply;
 mod backend;
 mod cli;
+mod client;
+pub(crate) mod controller;
 mod dashboard;
 mod demo;
 mod events;
@@ -15,8 +19,11 @@ mod get;
 pub(crate) mod import;
 mod known;
 mod labels;
+mod model_sync;
 pub(crate) mod ops;
+mod out;
 mod pods;
+mod resident;
 mod services;
 pub(crate) mod state;
 

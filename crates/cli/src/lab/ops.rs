@@ -1,18 +1,18 @@
-//! What each `lab` command does: change the state, then reconcile.
+//! What each `lab` command does. Commands that change the lab run in its
+//! controller against the resident lab (`execute`: change the state, then
+//! commit, which reconciles and saves); the CLI process sends them there
+//! (`dispatch`). Read-only commands run in the CLI process.
 
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use palisade_compile::LocalPods;
 use palisade_lab::Node;
 use palisade_model::PodId;
-use palisade_nft::Nft;
-use palisade_reconcile::{Outcome, Reconciler};
 
 use super::cli::{Command, CreateWhat, DeleteWhat, LabelWhat};
-use super::state::{LabState, Locked, LAB_NODE};
-use super::{apply, demo, events, get, import, known, labels, pods, services};
+use super::resident::{Known, Lab, Touch};
+use super::state::{LabState, STATE_FILE};
+use super::{apply, client, controller, demo, events, get, import, labels, pods, services};
 use crate::cmd::render::TABLE;
 
 /// Kernel names of lab `lab` start with `pl-<lab>-`.
@@ -25,155 +25,35 @@ pub fn prefix(lab: &str) -> Result<String> {
     Ok(format!("pl-{lab}-"))
 }
 
-/// An open lab: its locked state and its node.
-pub struct Lab {
-    pub locked: Locked,
-    pub node: Node,
-}
-
-impl Lab {
-    pub fn open(name: &str) -> Result<Lab> {
-        let t = Instant::now();
-        let locked = Locked::open(name, false)?;
-        tracing_line(&format!(
-            "state loaded: {} pods, {} policies, {:.1} ms",
-            locked.state.pods.len(),
-            locked.state.policies.len(),
-            ms(t.elapsed())
-        ));
-        let node = Node::open(&prefix(name)?)
-            .context("the lab's node is gone: run `palisade lab down` then `palisade lab up`")?;
-        Ok(Lab { locked, node })
-    }
-
-    pub fn state(&mut self) -> &mut LabState {
-        &mut self.locked.state
-    }
-
-    /// Brings the kernel in line with the state (policies through the shared
-    /// reconcile core, then Services and DNS), and saves the state only if
-    /// that worked: a rejected update changes neither kernel nor state.
-    pub fn commit(&mut self) -> Result<()> {
-        let t = Instant::now();
-        reconcile(&self.node, &self.locked.state, Known::Trust)?;
-        let reconciled = t.elapsed();
-        services::sync(&self.node, &self.locked.state)?;
-        let synced = t.elapsed();
-        self.locked.save()?;
-        tracing_line(&format!(
-            "commit: reconcile {:.1} ms, services {:.1} ms, state saved {:.1} ms",
-            ms(reconciled),
-            ms(synced - reconciled),
-            ms(t.elapsed() - synced)
-        ));
-        Ok(())
-    }
-}
-
-/// How a reconcile learns what the kernel holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Known {
-    /// Trust `known.json` (what the last update left) and send only the
-    /// delta; read back when it is missing. Every ordinary lab command.
-    Trust,
-    /// Read the table back (`nft -j list`) and repair any drift: `lab up`,
-    /// `lab repair`.
-    ReadBack,
-}
-
-/// A cluster handed over once, without the clone `impl StateSource for Cluster` makes.
-struct Once(Option<palisade_model::Cluster>);
-
-impl palisade_reconcile::StateSource for Once {
-    fn snapshot(&mut self) -> Option<palisade_model::Cluster> {
-        self.0.take()
-    }
-}
-
-/// Compiles the lab's cluster for the lab node's pods and applies the
-/// difference to the node's table (see `known.rs` for what it is diffed against).
-pub fn reconcile(node: &Node, state: &LabState, how: Known) -> Result<()> {
-    let started = Instant::now();
-    let dir = LabState::dir(&state.name);
-    let known = match how {
-        Known::Trust => known::load(&dir),
-        Known::ReadBack => None,
-    };
-    let loaded = started.elapsed();
-    known::forget(&dir)?;
-    let reconciler = Reconciler::new(
-        Nft::new(TABLE, Some(&node.netns())),
-        LocalPods::Node(LAB_NODE.into()),
-    );
-    let t = Instant::now();
-    let mut source = Once(Some(state.to_cluster()));
-    let built = t.elapsed();
-    let outcome = match &known {
-        Some(k) => reconciler.reconcile_from(&mut source, k),
-        None => reconciler.reconcile(&mut source),
-    }
-    .context("programming the node's nftables")?;
-    let Outcome::Applied {
-        ruleset,
-        report,
-        compile_time,
-    } = outcome
-    else {
-        return Ok(());
-    };
-    let applied = started.elapsed();
-    known::save(&dir, &ruleset)?;
-    tracing_line(&format!(
-        "ruleset {:?} against {}: {} lines; known state read {:.1} ms, cluster built {:.1} ms, compile {:.1} ms, nft {:.1} ms, known state saved {:.1} ms",
-        report.kind,
-        if known.is_some() { "known state" } else { "read-back" },
-        report.lines,
-        ms(loaded),
-        ms(built),
-        ms(compile_time),
-        ms(report.duration),
-        ms(started.elapsed() - applied),
-    ));
-    Ok(())
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// A one-line note on stderr when PALISADE_LAB_VERBOSE is set.
-pub fn tracing_line(msg: &str) {
-    if std::env::var_os("PALISADE_LAB_VERBOSE").is_some() {
-        eprintln!("palisade: {msg}");
-    }
-}
-
-pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
-    crate::lab::require_root()?;
+/// Runs a command that changes the lab, against the controller's resident
+/// lab (`controller.rs` calls this for every request). What it prints goes
+/// to `lab.out`.
+pub fn execute(lab: &mut Lab, cmd: Command) -> Result<()> {
     match cmd {
-        Command::Up => up(lab),
-        Command::Down => down(lab),
-        Command::Demo => demo::run(),
-        Command::Dashboard { listen } => super::dashboard::run(lab, listen),
+        Command::Up => {
+            lab.reconcile(Known::ReadBack)?;
+            lab.persist()?;
+        }
+        Command::Repair => {
+            lab.reconcile(Known::ReadBack)?;
+            lab.persist()?;
+            let name = lab.state.name.clone();
+            lab.out.say(format_args!(
+                "lab {name}: the node's table was read back and brought in line"
+            ));
+        }
         Command::Create {
             what: CreateWhat::Ns { name },
-        } => create_ns(lab, &name),
-        Command::Delete { what } => delete(lab, what),
+        } => create_ns(lab, &name)?,
+        Command::Delete { what } => delete(lab, what)?,
         Command::Run {
             name,
             namespace,
             labels,
             ports,
             command,
-        } => pods::run(
-            &mut Lab::open(lab)?,
-            &namespace,
-            &name,
-            labels.as_deref(),
-            &ports,
-            &command,
-        ),
-        Command::Label { what } => label(lab, what),
+        } => pods::run(lab, &namespace, &name, labels.as_deref(), &ports, &command)?,
+        Command::Label { what } => label(lab, what)?,
         Command::Expose {
             pod,
             namespace,
@@ -184,35 +64,49 @@ pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
         } => {
             let target = target_port.unwrap_or(port);
             services::expose(
-                &mut Lab::open(lab)?,
+                lab,
                 &namespace,
                 &pod,
                 name.as_deref(),
                 (port, target),
                 &protocol,
-            )
+            )?
         }
+        Command::Apply { file, namespace } => apply_policies(lab, &file, &namespace)?,
+        Command::Import { files, local } => import::run(lab, &files, local)?,
+        other => bail!("the lab's controller does not run {other:?}"),
+    }
+    Ok(())
+}
+
+/// Runs a `lab` command: those that change the lab go to its controller
+/// (`client.rs`); the rest read the state file or the kernel here.
+pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
+    crate::lab::require_root()?;
+    match cmd {
+        Command::Up => up(lab),
+        Command::Down => down(lab),
+        Command::Repair => repair(lab),
+        Command::Demo => demo::run(),
+        Command::Dashboard { listen } => super::dashboard::run(lab, listen),
+        Command::Controller => controller::serve(lab),
+        Command::FlowRecorder => events::record(lab),
         Command::Logs {
             pod,
             namespace,
             follow,
-        } => pods::logs(
-            &Locked::open(lab, false)?,
-            &PodId::new(&namespace, &pod),
-            follow,
-        ),
+        } => pods::logs(lab, &PodId::new(&namespace, &pod), follow),
         Command::Exec {
             pod,
             namespace,
             command,
-        } => pods::exec(&Lab::open(lab)?, &PodId::new(&namespace, &pod), &command),
-        Command::Apply { file, namespace } => apply_policies(lab, &file, &namespace),
+        } => pods::exec(lab, &PodId::new(&namespace, &pod), &command),
         Command::Get {
             what,
             namespace,
             output,
         } => get::run(
-            &Locked::open(lab, false)?.state,
+            &LabState::read(lab)?,
             what,
             namespace.as_deref(),
             output.as_deref(),
@@ -227,39 +121,76 @@ pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
             events::json_output(output.as_deref())?,
             follow,
         ),
-        Command::FlowRecorder => events::record(lab),
-        Command::Import { files, local } => import::run(&mut Lab::open(lab)?, &files, local),
-        Command::Repair => {
-            let l = Lab::open(lab)?;
-            reconcile(&l.node, &l.locked.state, Known::ReadBack)?;
-            println!("lab {lab}: the node's table was read back and brought in line");
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Ruleset => {
-            let lab = Lab::open(lab)?;
-            print!("{}", lab.node.nft(&["list", "table", "inet", TABLE])?);
+            let node = open_node(lab)?;
+            print!("{}", node.nft(&["list", "table", "inet", TABLE])?);
             Ok(ExitCode::SUCCESS)
         }
+        change => client::send(lab, change),
     }
 }
 
+/// The node of a lab that is up.
+fn open_node(lab: &str) -> Result<Node> {
+    if !LabState::dir(lab).exists() {
+        bail!("lab {lab:?} is not up (start it with: palisade lab up)");
+    }
+    Node::open(&prefix(lab)?)
+        .context("the lab's node is gone: run `palisade lab down` then `palisade lab up`")
+}
+
+/// Creates the node (if needed), starts the controller (which reads the
+/// table back and brings it in line with the state) or, when it runs
+/// already, has it read the table back; then the flow recorder.
 fn up(lab: &str) -> Result<ExitCode> {
-    let mut locked = Locked::open(lab, true)?;
     let prefix = prefix(lab)?;
+    let _serial = controller::starting(lab)?;
     let node = match Node::open(&prefix) {
         Ok(node) => node,
         Err(_) => Node::create(&prefix).context("creating the lab's node")?,
     };
-    locked.state.name = lab.to_string();
-    locked.save()?;
-    reconcile(&node, &locked.state, Known::ReadBack)?;
+    if !LabState::dir(lab).join(STATE_FILE).exists() {
+        LabState::new(lab).write()?;
+    }
+    match controller::status(lab) {
+        controller::Status::Running => {
+            let code = client::send(lab, Command::Up)?;
+            if code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+        }
+        status => {
+            status.report_restart(lab);
+            controller::start(lab)?;
+        }
+    }
     events::start_recorder(lab, &node)?;
     println!("lab {lab} is up: node network namespace {}", node.netns());
     Ok(ExitCode::SUCCESS)
 }
 
+/// Has the controller read the table back and repair drift; restarts a
+/// controller that stopped (it reads the table back when it starts).
+fn repair(lab: &str) -> Result<ExitCode> {
+    if !LabState::dir(lab).join(STATE_FILE).exists() {
+        bail!("lab {lab:?} is not up (start it with: palisade lab up)");
+    }
+    let _serial = controller::starting(lab)?;
+    match controller::status(lab) {
+        controller::Status::Running => client::send(lab, Command::Repair),
+        status => {
+            open_node(lab)?;
+            status.report_restart(lab);
+            controller::start(lab)?;
+            println!("lab {lab}: the node's table was read back and brought in line");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 /// Removes everything with the lab's prefix, whatever the state file says.
 pub fn down(lab: &str) -> Result<ExitCode> {
+    controller::stop(lab)?;
     let t = palisade_lab::teardown(&prefix(lab)?).context("tearing the lab down")?;
     let dir = LabState::dir(lab);
     if dir.exists() {
@@ -273,21 +204,20 @@ pub fn down(lab: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn create_ns(lab: &str, name: &str) -> Result<ExitCode> {
+fn create_ns(l: &mut Lab, name: &str) -> Result<()> {
     palisade_model::names::dns1123_label(name)
         .map_err(|e| anyhow::anyhow!("invalid namespace name {name:?}: {e}"))?;
-    let mut l = Lab::open(lab)?;
     if l.state().namespaces.contains_key(name) {
         bail!("namespaces {name:?} already exists");
     }
     l.state().namespaces.insert(name.into(), Default::default());
+    l.touch(Touch::Namespace(name.into()));
     l.commit()?;
-    println!("namespace/{name} created");
-    Ok(ExitCode::SUCCESS)
+    l.out.say(format_args!("namespace/{name} created"));
+    Ok(())
 }
 
-fn delete(lab: &str, what: DeleteWhat) -> Result<ExitCode> {
-    let mut l = Lab::open(lab)?;
+fn delete(l: &mut Lab, what: DeleteWhat) -> Result<()> {
     match what {
         DeleteWhat::Ns { name } => {
             l.state().require_namespace(&name)?;
@@ -299,41 +229,41 @@ fn delete(lab: &str, what: DeleteWhat) -> Result<ExitCode> {
                 .cloned()
                 .collect();
             for id in pods {
-                pods::remove(&mut l, &id)?;
+                pods::remove(l, &id)?;
             }
             l.state().services.retain(|id, _| id.namespace != name);
             l.state().policies.retain(|id, _| id.namespace != name);
             l.state().namespaces.remove(&name);
+            l.touch(Touch::Namespace(name.clone()));
             l.commit()?;
-            println!("namespace \"{name}\" deleted");
+            l.out.say(format_args!("namespace \"{name}\" deleted"));
         }
         DeleteWhat::Pod { name, namespace } => {
-            pods::remove(&mut l, &PodId::new(&namespace, &name))?;
+            pods::remove(l, &PodId::new(&namespace, &name))?;
             l.commit()?;
-            println!("pod \"{name}\" deleted");
+            l.out.say(format_args!("pod \"{name}\" deleted"));
         }
         DeleteWhat::Svc { name, namespace } => {
-            services::remove(&mut l, &PodId::new(&namespace, &name))?;
+            services::remove(l, &PodId::new(&namespace, &name))?;
             l.commit()?;
-            println!("service \"{name}\" deleted");
+            l.out.say(format_args!("service \"{name}\" deleted"));
         }
         DeleteWhat::Netpol { name, namespace } => {
-            if l.state()
-                .policies
-                .remove(&PodId::new(&namespace, &name))
-                .is_none()
-            {
+            let id = PodId::new(&namespace, &name);
+            if l.state().policies.remove(&id).is_none() {
                 bail!("networkpolicies.networking.k8s.io {name:?} not found in namespace {namespace:?}");
             }
+            l.touch(Touch::Policy(id));
             l.commit()?;
-            println!("networkpolicy.networking.k8s.io \"{name}\" deleted");
+            l.out.say(format_args!(
+                "networkpolicy.networking.k8s.io \"{name}\" deleted"
+            ));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
-fn label(lab: &str, what: LabelWhat) -> Result<ExitCode> {
-    let mut l = Lab::open(lab)?;
+fn label(l: &mut Lab, what: LabelWhat) -> Result<()> {
     let (changes, overwrite) = match &what {
         LabelWhat::Pod {
             labels, overwrite, ..
@@ -356,6 +286,7 @@ fn label(lab: &str, what: LabelWhat) -> Result<ExitCode> {
                     format!("pods {name:?} not found in namespace {namespace:?}")
                 })?;
             labels::apply(&mut pod.labels, &changes, overwrite)?;
+            l.touch(Touch::Pod(id));
             format!("pod/{name}")
         }
         LabelWhat::Ns { name, .. } => {
@@ -365,18 +296,18 @@ fn label(lab: &str, what: LabelWhat) -> Result<ExitCode> {
                 .get_mut(&name)
                 .with_context(|| format!("namespaces {name:?} not found"))?;
             labels::apply(ns, &changes, overwrite)?;
+            l.touch(Touch::Namespace(name.clone()));
             format!("namespace/{name}")
         }
     };
     l.commit()?;
-    println!("{shown} labeled");
-    Ok(ExitCode::SUCCESS)
+    l.out.say(format_args!("{shown} labeled"));
+    Ok(())
 }
 
-fn apply_policies(lab: &str, file: &std::path::Path, ns: &str) -> Result<ExitCode> {
-    let mut l = Lab::open(lab)?;
+fn apply_policies(l: &mut Lab, file: &std::path::Path, ns: &str) -> Result<()> {
     l.state().require_namespace(ns)?;
-    let policies = apply::read_policies(file, ns)?;
+    let policies = apply::read_policies(file, ns, l.caller.stdin.as_deref(), &mut l.out)?;
     let mut lines = Vec::new();
     for p in policies {
         let verb = if l.state().policies.contains_key(&p.reference()) {
@@ -385,9 +316,10 @@ fn apply_policies(lab: &str, file: &std::path::Path, ns: &str) -> Result<ExitCod
             "created"
         };
         lines.push(format!("networkpolicy.networking.k8s.io/{} {verb}", p.name));
+        l.touch(Touch::Policy(p.reference()));
         l.state().policies.insert(p.reference(), p);
     }
     l.commit()?;
-    lines.iter().for_each(|line| println!("{line}"));
-    Ok(ExitCode::SUCCESS)
+    lines.iter().for_each(|line| l.out.say(line));
+    Ok(())
 }

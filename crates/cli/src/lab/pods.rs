@@ -8,9 +8,11 @@ use anyhow::{bail, Context, Result};
 use palisade_lab::process::{self, ProcessSpec};
 use palisade_model::{ContainerPort, PodId, Protocol};
 
+use palisade_lab::Node;
+
 use super::labels;
-use super::ops::Lab;
-use super::state::{LabPod, Locked};
+use super::resident::{Lab, Touch};
+use super::state::{LabPod, LabState};
 
 /// `[NAME:]PORT[/PROTO]`, e.g. `80`, `http:80`, `dns:53/udp`.
 pub fn parse_port(s: &str) -> Result<ContainerPort> {
@@ -36,7 +38,8 @@ pub fn parse_port(s: &str) -> Result<ContainerPort> {
 }
 
 /// Creates the pod's namespace and veth, isolates it (reconcile), then
-/// starts its process, so the process never runs unprotected.
+/// starts its process (detached, with the caller's environment and working
+/// directory), so the process never runs unprotected.
 pub fn run(
     lab: &mut Lab,
     ns: &str,
@@ -44,7 +47,7 @@ pub fn run(
     labels_arg: Option<&str>,
     ports: &[String],
     command: &[String],
-) -> Result<ExitCode> {
+) -> Result<()> {
     palisade_model::names::dns1123_subdomain(name)
         .map_err(|e| anyhow::anyhow!("invalid pod name {name:?}: {e}"))?;
     lab.state().require_namespace(ns)?;
@@ -76,20 +79,25 @@ pub fn run(
         .add_pod(&id.to_string(), &[ip])
         .context("creating the pod's network")?;
     lab.state().pods.insert(id.clone(), pod);
+    lab.touch(Touch::Pod(id.clone()));
     lab.commit()?;
     let spec = ProcessSpec {
         netns: lab.node.pod_netns(&id.to_string()),
         program: command[0].clone(),
         args: command[1..].to_vec(),
-        env: vec![],
-        log: lab.locked.log_path(&id),
+        env: lab.caller.env.clone(),
+        log: lab.log_path(&id),
     };
     let handle =
         process::spawn(&spec).with_context(|| format!("starting {:?}", command.join(" ")))?;
+    lab.children
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(handle.pid);
     lab.state().pods.get_mut(&id).expect("inserted above").pid = Some(handle.pid as i32);
-    lab.locked.save()?;
-    println!("pod/{name} created");
-    Ok(ExitCode::SUCCESS)
+    lab.save()?;
+    lab.out.say(format_args!("pod/{name} created"));
+    Ok(())
 }
 
 /// Stops the pod's process and removes its network; the caller commits.
@@ -100,27 +108,29 @@ pub fn remove(lab: &mut Lab, id: &PodId) -> Result<()> {
             id.name, id.namespace
         )
     })?;
+    lab.touch(Touch::Pod(id.clone()));
     if !pod.is_real() {
         return Ok(());
     }
     lab.node
         .remove_pod(&id.to_string())
         .context("removing the pod's network")?;
-    let _ = std::fs::remove_file(lab.locked.log_path(id));
+    let _ = std::fs::remove_file(lab.log_path(id));
     Ok(())
 }
 
 /// Prints the pod's log; with `follow`, keeps printing until interrupted.
-pub fn logs(locked: &Locked, id: &PodId, follow: bool) -> Result<ExitCode> {
-    require_real(&locked.state, id)?;
-    if !locked.state.pods.contains_key(id) {
+pub fn logs(lab: &str, id: &PodId, follow: bool) -> Result<ExitCode> {
+    let state = LabState::read(lab)?;
+    require_real(&state, id)?;
+    if !state.pods.contains_key(id) {
         bail!(
             "pods {:?} not found in namespace {:?}",
             id.name,
             id.namespace
         );
     }
-    let path = locked.log_path(id);
+    let path = LabState::log_path(lab, id);
     let mut file =
         std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let mut out = std::io::stdout();
@@ -143,16 +153,19 @@ pub fn logs(locked: &Locked, id: &PodId, follow: bool) -> Result<ExitCode> {
 
 /// Runs a command inside the pod's network namespace, with the pod's
 /// hosts file; exits with the command's status.
-pub fn exec(lab: &Lab, id: &PodId, command: &[String]) -> Result<ExitCode> {
-    require_real(&lab.locked.state, id)?;
-    if !lab.locked.state.pods.contains_key(id) {
+pub fn exec(lab: &str, id: &PodId, command: &[String]) -> Result<ExitCode> {
+    let state = LabState::read(lab)?;
+    require_real(&state, id)?;
+    if !state.pods.contains_key(id) {
         bail!(
             "pods {:?} not found in namespace {:?}",
             id.name,
             id.namespace
         );
     }
-    let netns = lab.node.pod_netns(&id.to_string());
+    let netns = Node::open(&super::ops::prefix(lab)?)
+        .context("the lab's node is gone: run `palisade lab down` then `palisade lab up`")?
+        .pod_netns(&id.to_string());
     let status = palisade_lab::netns::command(&netns, &command[0])
         .args(&command[1..])
         .status()
@@ -163,7 +176,7 @@ pub fn exec(lab: &Lab, id: &PodId, command: &[String]) -> Result<ExitCode> {
 }
 
 /// State-only pods (`lab import`) have no network namespace to enter.
-fn require_real(state: &super::state::LabState, id: &PodId) -> Result<()> {
+fn require_real(state: &LabState, id: &PodId) -> Result<()> {
     match state.pods.get(id) {
         Some(p) if !p.is_real() => bail!(
             "pod {id} is cluster state only (lab import): it has no network namespace or process"

@@ -2,14 +2,13 @@
 //! DNS name in every pod's hosts file.
 
 use std::net::SocketAddr;
-use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use palisade_lab::{hosts, Node, ServiceDnat, ServiceKey};
 use palisade_model::{PodId, Protocol};
 
 use super::lab_protocol;
-use super::ops::Lab;
+use super::resident::Lab;
 use super::state::{LabService, LabState};
 
 fn keys(svc: &LabService) -> impl Iterator<Item = (ServiceKey, u16)> + '_ {
@@ -33,7 +32,7 @@ pub fn expose(
     name: Option<&str>,
     (port, target): (u16, u16),
     proto: &str,
-) -> Result<ExitCode> {
+) -> Result<()> {
     let protocol: Protocol = proto.to_ascii_uppercase().parse()?;
     let pod_id = PodId::new(ns, pod);
     let labels = lab
@@ -60,8 +59,8 @@ pub fn expose(
     };
     lab.state().services.insert(id, svc);
     lab.commit()?;
-    println!("service/{name} exposed");
-    Ok(ExitCode::SUCCESS)
+    lab.out.say(format_args!("service/{name} exposed"));
+    Ok(())
 }
 
 /// Removes a Service's DNAT now; the caller commits (which rewrites hosts files).

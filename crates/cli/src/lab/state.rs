@@ -1,12 +1,14 @@
 //! The lab's persistent state: what `palisade lab` commands have created.
 //!
-//! Each lab command is a separate process (the walkthrough uses several
-//! shells), so the state lives in a JSON file under `/run/palisade/lab/NAME`
-//! (tmpfs: gone after a reboot, like the namespaces it describes), read and
-//! written under an exclusive file lock.
+//! The lab's controller (`controller.rs`) holds it in memory and is its
+//! only writer; it persists it after every change to a JSON file under
+//! `/run/palisade/lab/NAME` (tmpfs: gone after a reboot, like the
+//! namespaces it describes), replaced atomically, so read-only commands
+//! (`lab get`, `logs`, `events`, `dashboard`) and a restarted controller
+//! read a whole state without a lock.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,8 @@ pub const STATE_ROOT: &str = "/run/palisade/lab";
 const POD_NET: Ipv4Addr = Ipv4Addr::new(10, 244, 1, 10);
 /// The node name the lab's own pods carry (the compile scope is this node).
 pub const LAB_NODE: &str = "lab";
+/// The state file, in the lab's directory.
+pub const STATE_FILE: &str = "state.json";
 /// Service cluster IPs.
 const SERVICE_NET: Ipv4Addr = Ipv4Addr::new(10, 96, 0, 10);
 
@@ -61,6 +65,24 @@ impl LabPod {
             state_only,
             node,
         }
+    }
+
+    /// The pod as the model sees it (the lab's node when `node` is `None`).
+    pub fn to_model(&self) -> Pod {
+        let mut pod = Pod::new(
+            &self.namespace,
+            &self.name,
+            self.labels.clone(),
+            Some(self.ip),
+        );
+        pod.ports = self.ports.clone();
+        pod.node_name = Some(self.node_name().to_string());
+        pod
+    }
+
+    /// The node the pod runs on.
+    pub fn node_name(&self) -> &str {
+        self.node.as_deref().unwrap_or(LAB_NODE)
     }
 
     /// True when the pod has a network namespace (made by `lab run`).
@@ -151,10 +173,7 @@ impl LabState {
             c.upsert_namespace(Namespace::new(name, labels.clone()));
         }
         for p in self.pods.values() {
-            let mut pod = Pod::new(&p.namespace, &p.name, p.labels.clone(), Some(p.ip));
-            pod.ports = p.ports.clone();
-            pod.node_name = Some(p.node.clone().unwrap_or_else(|| LAB_NODE.into()));
-            c.upsert_pod(pod);
+            c.upsert_pod(p.to_model());
         }
         self.policies
             .values()
@@ -179,51 +198,35 @@ impl LabState {
     }
 }
 
-/// A lab's state, locked for the life of this value.
-#[derive(Debug)]
-pub struct Locked {
-    pub state: LabState,
-    path: PathBuf,
-    _lock: File,
-}
+impl LabState {
+    /// Reads the state of lab `name` (no lock: it is replaced atomically).
+    pub fn read(name: &str) -> Result<LabState> {
+        let path = Self::dir(name).join(STATE_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                bail!("lab {name:?} is not up (start it with: palisade lab up)")
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
+    }
 
-impl Locked {
-    /// Locks and reads the state of lab `name`; `create` makes it if absent.
-    pub fn open(name: &str, create: bool) -> Result<Locked> {
-        let dir = LabState::dir(name);
-        if !dir.exists() && !create {
-            bail!("lab {name:?} is not up (start it with: palisade lab up)");
-        }
+    /// Writes the state atomically (temp file + rename), creating the lab's
+    /// directory if needed.
+    pub fn write(&self) -> Result<()> {
+        let dir = Self::dir(&self.name);
         fs::create_dir_all(dir.join("logs"))
             .with_context(|| format!("creating {}", dir.display()))?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("lock"))?;
-        lock.lock().context("locking the lab state")?;
-        let path = dir.join("state.json");
-        let state = match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .with_context(|| format!("reading {}", path.display()))?,
-            Err(_) => LabState::new(name),
-        };
-        Ok(Locked {
-            state,
-            path,
-            _lock: lock,
-        })
+        let path = dir.join(STATE_FILE);
+        let tmp = path.with_extension("json.tmp");
+        fs::write(&tmp, serde_json::to_vec(self)?)?;
+        fs::rename(&tmp, &path).context("saving the lab state")
     }
 
-    /// Writes the state atomically (temp file + rename).
-    pub fn save(&self) -> Result<()> {
-        let tmp = self.path.with_extension("json.tmp");
-        fs::write(&tmp, serde_json::to_vec(&self.state)?)?;
-        fs::rename(&tmp, &self.path).context("saving the lab state")
-    }
-
-    pub fn log_path(&self, id: &PodId) -> PathBuf {
-        LabState::dir(&self.state.name)
+    /// Where a pod's output goes.
+    pub fn log_path(name: &str, id: &PodId) -> PathBuf {
+        Self::dir(name)
             .join("logs")
             .join(format!("{}_{}.log", id.namespace, id.name))
     }

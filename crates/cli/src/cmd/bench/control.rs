@@ -1,5 +1,7 @@
 //! The control path: from a lab command's start to the first connection
-//! with the new outcome, seen by a prober in the client pod.
+//! with the new outcome, seen by a prober in the client pod. The lab's
+//! controller is started on the benchmark's state (it programs the first
+//! ruleset); each trial is a new `palisade lab ...` process, its client.
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -12,8 +14,7 @@ use palisade_bench::{stats, table, world};
 
 use super::setup::BenchLab;
 use super::{ms, Args};
-use crate::lab::ops::{reconcile, Known};
-use crate::lab::state::Locked;
+use crate::lab::controller;
 
 /// The prober's pace and its connect timeout: a denied attempt waits this
 /// long, so attempts overlap on several threads.
@@ -49,11 +50,8 @@ pub fn run(a: &Args) -> Result<()> {
         std::process::id()
     ));
     std::fs::write(&policy_file, world::ALLOW_CONTROL)?;
-    {
-        let locked = Locked::open(&lab.name, false)?;
-        reconcile(&lab.node, &locked.state, Known::ReadBack)
-            .context("programming the lab's first ruleset")?;
-    }
+    controller::start(&lab.name)
+        .context("starting the lab's controller (it programs the first ruleset)")?;
     eprintln!(
         "control: lab {} with {} pods and {} policies programmed in {:.1} s",
         lab.name,
@@ -116,21 +114,48 @@ pub fn run(a: &Args) -> Result<()> {
             }
         }
     }
+    let breakdown = breakdown(&prober, &kinds);
     let _ = std::fs::remove_file(&policy_file);
+    let breakdown = breakdown?;
     print_table(a, &w, &kinds, &results, prober.attempts());
+    println!("\nwhere the time of one command goes (PALISADE_LAB_VERBOSE=1):\n{breakdown}");
     Ok(())
 }
 
+/// One more trial of each of `kinds` (not counted), with the lab's
+/// per-step timing lines; returns them.
+fn breakdown(prober: &Prober, kinds: &[Kind]) -> Result<String> {
+    let mut text = String::new();
+    for kind in kinds {
+        let mut r = Results::default();
+        let stderr = run_trial(prober, kind, &mut r, true)?;
+        let enforced = r.enforced.first().map_or("-".into(), |t| format!("{t:.1}"));
+        text += &format!("{} (enforced after {enforced} ms):\n", kind.name);
+        for line in stderr.lines() {
+            text += &format!("  {line}\n");
+        }
+    }
+    Ok(text)
+}
+
 fn trial(prober: &Prober, kind: &Kind, r: &mut Results) -> Result<()> {
+    run_trial(prober, kind, r, false).map(drop)
+}
+
+/// Runs one trial; returns the command's stderr.
+fn run_trial(prober: &Prober, kind: &Kind, r: &mut Results, verbose: bool) -> Result<String> {
     if !prober.settle(!kind.want_ok, Duration::from_secs(5)) {
         bail!("{}: the previous outcome did not settle", kind.name);
     }
     let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(&exe);
+    cmd.args(&kind.args).stdin(Stdio::null());
+    if verbose {
+        cmd.env("PALISADE_LAB_VERBOSE", "1");
+    }
     let start = Instant::now();
     prober.arm(start, kind.want_ok);
-    let out = Command::new(&exe)
-        .args(&kind.args)
-        .stdin(Stdio::null())
+    let out = cmd
         .output()
         .with_context(|| format!("running {}", kind.name))?;
     let command = start.elapsed();
@@ -148,7 +173,7 @@ fn trial(prober: &Prober, kind: &Kind, r: &mut Results) -> Result<()> {
             .push(at.saturating_duration_since(start).as_secs_f64() * 1000.0),
         None => r.missed += 1,
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn print_table(a: &Args, w: &world::World, kinds: &[Kind], results: &[Results], attempts: u64) {

@@ -35,16 +35,17 @@ use anyhow::{bail, Result};
 ///
 /// control: with --pods pods and --control-policies policies of state, runs
 /// `palisade lab label`, `lab apply` and `lab delete` --trials times each
-/// while a prober in the client pod connects every millisecond, and reports
+/// (each a new process, a client of the lab's controller, which holds the
+/// lab in memory) while a prober in the client pod connects every
+/// millisecond, and reports
 /// p50/p99 of the time from the command's start to the first connection
 /// with the new outcome.
 ///
 /// How long: the datapath suite at its defaults takes about 12 minutes (6
 /// rulesets x 5 pairs x 2 x 6 s, and compiling and loading the ruleset of
-/// 10,000 policies); the control
-/// suite takes 4 x --trials x the lab command's time: about 1 minute with
-/// --scope probes, but about 30 minutes with the default --scope node while
-/// each lab command recompiles the whole ruleset (~4 s at 1,000 policies).
+/// 10,000 policies); the control suite takes 4 x --trials x the lab
+/// command's time plus the first load: a minute or two with --scope probes,
+/// several with the default --scope node.
 /// Quick check of the harness (under a minute):
 ///   palisade bench --pods 500 --policies 5,50 --runs 1 --trials 4 --control-policies 20
 /// The recorded runs (docs/benchmarks.md):

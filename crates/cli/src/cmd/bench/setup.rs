@@ -8,7 +8,7 @@ use palisade_lab::Node;
 use palisade_model::PodId;
 
 use crate::lab::ops::prefix;
-use crate::lab::state::{LabPod, LabState, Locked, LAB_NODE};
+use crate::lab::state::{LabPod, LabState, LAB_NODE};
 
 /// A lab named `b<pid>`, torn down (by its prefix) on drop.
 pub struct BenchLab {
@@ -56,9 +56,8 @@ impl BenchLab {
     /// Writes `w` as the lab's state file (synthetic pods state only, the
     /// probe pods real), so `palisade lab --lab NAME ...` commands work on it.
     pub fn save_state(&self, w: &World) -> Result<()> {
-        let mut locked = Locked::open(&self.name, true)?;
-        let s = &mut locked.state;
-        *s = LabState::new(&self.name);
+        let mut state = LabState::new(&self.name);
+        let s = &mut state;
         for ns in w.cluster.namespaces() {
             s.add_namespace(ns);
         }
@@ -70,12 +69,13 @@ impl BenchLab {
         for p in w.cluster.policies() {
             s.policies.insert(p.reference(), p.clone());
         }
-        locked.save()
+        state.write()
     }
 }
 
 impl Drop for BenchLab {
     fn drop(&mut self) {
+        let _ = crate::lab::controller::stop(&self.name);
         if let Ok(prefix) = prefix(&self.name) {
             let _ = palisade_lab::teardown(&prefix);
         }

@@ -1,0 +1,254 @@
+//! The lab as the controller holds it between commands: the state, a model
+//! `Cluster` kept in step with it, one `Reconciler` (so the incremental
+//! compiler keeps its caches) and the ruleset the kernel was last brought
+//! to. Every command that changes the lab runs against this value.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use palisade_compile::{LocalPods, Ruleset};
+use palisade_lab::Node;
+use palisade_model::{Cluster, PodId};
+use palisade_nft::Nft;
+use palisade_reconcile::{Outcome, Reconciler};
+
+pub use super::model_sync::Touch;
+use super::model_sync::{self, Touched};
+use super::out::{ms, Out};
+use super::state::{LabState, LAB_NODE};
+use super::{known, services};
+use crate::cmd::render::TABLE;
+
+/// Who sent the command being run: where and with what, as if the command
+/// had run in the caller's own process.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// The caller's environment (a pod started by `lab run` gets it).
+    pub env: Vec<(String, String)>,
+    /// The caller's standard input, when a file argument was `-`.
+    pub stdin: Option<String>,
+}
+
+/// An open lab, resident in the controller.
+pub struct Lab {
+    pub state: LabState,
+    pub node: Node,
+    /// What the command being run prints.
+    pub out: Out,
+    pub caller: Caller,
+    /// Pods' processes this controller started (reaped when they exit).
+    pub children: Arc<Mutex<Vec<u32>>>,
+    /// In step with `state` after every commit.
+    cluster: Arc<Cluster>,
+    /// What the command being run changed (`Lab::touch`).
+    touched: Touched,
+    /// The compiler's next copy of `cluster`, made in the background after
+    /// the last update (off the command's path): it takes its input by value.
+    spare: Spare,
+    reconciler: Reconciler,
+    /// What the kernel's table holds, when known (`None`: read it back).
+    known: Option<Ruleset>,
+}
+
+/// How a reconcile learns what the kernel holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// Trust the ruleset of the last update the kernel accepted and send
+    /// only the delta; read back when there is none. Every ordinary command.
+    Trust,
+    /// Read the table back (`nft -j list`) and repair any drift: the
+    /// controller's start, `lab up`, `lab repair`.
+    ReadBack,
+}
+
+/// The cluster handed to the compiler, which keeps it.
+struct Snapshot(Option<Cluster>);
+
+impl palisade_reconcile::StateSource for Snapshot {
+    fn snapshot(&mut self) -> Option<Cluster> {
+        self.0.take()
+    }
+}
+
+/// A copy of the resident cluster for the next compile.
+enum Spare {
+    None,
+    Copying(std::thread::JoinHandle<Cluster>),
+}
+
+impl Lab {
+    /// Opens lab `name` from its state file. Nothing is programmed yet:
+    /// call [`Lab::reconcile`] with [`Known::ReadBack`] first.
+    pub fn load(name: &str) -> Result<Lab> {
+        let state = LabState::read(name)?;
+        let node = Node::open(&super::ops::prefix(name)?)
+            .context("the lab's node is gone: run `palisade lab down` then `palisade lab up`")?;
+        let reconciler = Reconciler::new(
+            Nft::new(TABLE, Some(&node.netns())),
+            LocalPods::Node(LAB_NODE.into()),
+        );
+        Ok(Lab {
+            cluster: Arc::new(state.to_cluster()),
+            spare: Spare::None,
+            touched: Touched::default(),
+            state,
+            node,
+            out: Out::default(),
+            caller: Caller::default(),
+            children: Arc::default(),
+            reconciler,
+            known: None,
+        })
+    }
+
+    pub fn state(&mut self) -> &mut LabState {
+        &mut self.state
+    }
+
+    /// Records that the command changed `t` in the state: every change
+    /// the model depends on must be recorded before [`Lab::commit`] (debug
+    /// builds check that the model then equals the state's).
+    pub fn touch(&mut self, t: Touch) {
+        self.touched.add(t);
+    }
+
+    pub fn log_path(&self, id: &PodId) -> PathBuf {
+        LabState::log_path(&self.state.name, id)
+    }
+
+    /// Brings the kernel in line with the state (policies through the shared
+    /// reconcile core, then Services and DNS), then saves the state and the
+    /// known ruleset. On error the caller reverts to the saved state
+    /// ([`Lab::revert`]): a rejected update changes neither kernel nor state.
+    pub fn commit(&mut self) -> Result<()> {
+        let t = Instant::now();
+        let touched = std::mem::take(&mut self.touched);
+        let mut next = self.take_spare();
+        let copied = t.elapsed();
+        let changed = model_sync::sync_touched(&self.state, &mut next, &touched);
+        debug_assert!(
+            next == self.state.to_cluster(),
+            "a command changed the state without Lab::touch"
+        );
+        let synced = t.elapsed();
+        let result = self.reconcile_cluster(next, Known::Trust);
+        let reconciled = t.elapsed();
+        model_sync::sync_touched(&self.state, Arc::make_mut(&mut self.cluster), &touched);
+        result?;
+        self.prepare();
+        let resident = t.elapsed();
+        services::sync(&self.node, &self.state)?;
+        let services = t.elapsed();
+        self.persist()?;
+        self.out.trace(format_args!(
+            "commit: {}model updated in place ({changed} objects changed) {:.1} ms, reconcile {:.1} ms; then resident model updated {:.1} ms, services {:.1} ms, state and known ruleset saved {:.1} ms",
+            match copied.as_secs_f64() > 0.0005 {
+                true => format!("waited {:.1} ms for the model's copy, ", ms(copied)),
+                false => String::new(),
+            },
+            ms(synced - copied),
+            ms(reconciled - synced),
+            ms(resident - reconciled),
+            ms(services - resident),
+            ms(t.elapsed() - services)
+        ));
+        Ok(())
+    }
+
+    /// The copy made after the last command (or one made now).
+    fn take_spare(&mut self) -> Cluster {
+        match std::mem::replace(&mut self.spare, Spare::None) {
+            Spare::Copying(h) => h.join().expect("copying the model panicked"),
+            Spare::None => (*self.cluster).clone(),
+        }
+    }
+
+    /// Starts copying the resident cluster for the next command, in the
+    /// background (after the kernel update, while the files are written;
+    /// the controller calls it after every reply too).
+    pub fn prepare(&mut self) {
+        if let Spare::None = self.spare {
+            let cluster = Arc::clone(&self.cluster);
+            self.spare = Spare::Copying(std::thread::spawn(move || (*cluster).clone()));
+        }
+    }
+
+    /// Compiles the cluster for the lab node's pods and applies the
+    /// difference to the node's table: against the known ruleset, or
+    /// against the table read back.
+    pub fn reconcile(&mut self, how: Known) -> Result<()> {
+        let mut next = self.take_spare();
+        model_sync::sync(&self.state, &mut next);
+        self.reconcile_cluster(next, how)
+    }
+
+    fn reconcile_cluster(&mut self, next: Cluster, how: Known) -> Result<()> {
+        let known = match how {
+            Known::Trust => self.known.take(),
+            Known::ReadBack => None,
+        };
+        self.known = None;
+        known::forget(&LabState::dir(&self.state.name))?;
+        let t = Instant::now();
+        let mut source = Snapshot(Some(next));
+        let outcome = match &known {
+            Some(k) => self.reconciler.reconcile_from(&mut source, k),
+            None => self.reconciler.reconcile(&mut source),
+        }
+        .context("programming the node's nftables")?;
+        let Outcome::Applied {
+            ruleset,
+            report,
+            compile_time,
+        } = outcome
+        else {
+            return Ok(());
+        };
+        self.out.trace(format_args!(
+            "ruleset {:?} against {}: {} lines; compile {:.1} ms (of which compile proper {:.1} ms), nft {:.1} ms",
+            report.kind,
+            if known.is_some() { "known state" } else { "read-back" },
+            report.lines,
+            ms(t.elapsed() - report.duration),
+            ms(compile_time),
+            ms(report.duration),
+        ));
+        self.known = Some(*ruleset);
+        // Freeing the previous ruleset (hundreds of thousands of set
+        // elements at 10,000 pods) is left to another thread.
+        std::thread::spawn(move || drop(known));
+        Ok(())
+    }
+
+    /// Saves the state and the known ruleset (in parallel: both are JSON
+    /// of the whole lab).
+    pub fn persist(&self) -> Result<()> {
+        let dir = LabState::dir(&self.state.name);
+        std::thread::scope(|s| {
+            let known = s.spawn(|| match &self.known {
+                Some(k) => known::save(&dir, k),
+                None => Ok(()),
+            });
+            let state = self.state.write();
+            known.join().expect("saving the known ruleset panicked")?;
+            state
+        })
+    }
+
+    /// Saves the state only (a change the ruleset does not depend on).
+    pub fn save(&self) -> Result<()> {
+        self.state.write()
+    }
+
+    /// Back to the state last saved, after a command failed half-way (the
+    /// kernel keeps what it holds: the next command diffs against it, or
+    /// reads it back when unknown).
+    pub fn revert(&mut self) -> Result<()> {
+        self.touched = Touched::default();
+        self.state = LabState::read(&self.state.name)?;
+        model_sync::sync(&self.state, Arc::make_mut(&mut self.cluster));
+        Ok(())
+    }
+}
