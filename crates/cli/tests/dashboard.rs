@@ -148,7 +148,7 @@ fn the_lab_dashboard_follows_the_state_file_and_the_event_log() {
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    read_until(&mut stream, ": palisade flows"); // subscribed
+    read_until(&mut stream, ": flows\n\n"); // subscribed
     let mut log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
