@@ -3,6 +3,7 @@
 //! check it decides exactly like the evaluator.
 
 mod compile;
+mod dispatch;
 mod incremental;
 mod index;
 mod interpret;

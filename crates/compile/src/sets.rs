@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use palisade_model::{IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
 
@@ -17,21 +18,49 @@ pub fn pod_peer(
     namespaces: Option<&LabelSelector>,
     pods: &LabelSelector,
     policy_ns: &str,
-) -> BTreeMap<Family, String> {
+) -> (SetUse, BTreeMap<Family, String>) {
     let scope = match namespaces {
         None => format!("namespace {policy_ns}"),
         Some(sel) => format!("namespaces matching {sel}"),
     };
-    let origin = format!("pods matching {pods} in {scope}");
-    if let Some(known) = built(&rs.addr_sets, &name("a", &origin)) {
-        return known;
-    }
-    let reused = index.reuse.borrow_mut().peer(&origin);
-    let entry = reused.unwrap_or_else(|| PeerSets {
+    let peer = PeerKey {
+        origin: format!("pods matching {pods} in {scope}"),
         namespaces: namespaces.cloned(),
         pods: pods.clone(),
         policy_ns: policy_ns.into(),
-        sets: build_peer(index, namespaces, pods, policy_ns, &origin),
+    };
+    let names = peer_sets(rs, index, &peer);
+    (SetUse::Peer(Arc::new(peer)), names)
+}
+
+/// What a selector peer's sets are built from; `origin` is its content key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerKey {
+    pub origin: String,
+    pub namespaces: Option<LabelSelector>,
+    pub pods: LabelSelector,
+    pub policy_ns: String,
+}
+
+/// The sets of a selector peer, put in `rs`: built earlier in this
+/// compilation, still valid from the previous one, or built now.
+pub fn peer_sets(rs: &mut Ruleset, index: &PodIndex, peer: &PeerKey) -> BTreeMap<Family, String> {
+    let origin = &peer.origin;
+    if let Some(known) = built(&rs.addr_sets, &name("a", origin)) {
+        return known;
+    }
+    let reused = index.reuse.borrow_mut().peer(origin);
+    let entry = reused.unwrap_or_else(|| PeerSets {
+        namespaces: peer.namespaces.clone(),
+        pods: peer.pods.clone(),
+        policy_ns: peer.policy_ns.clone(),
+        sets: build_peer(
+            index,
+            peer.namespaces.as_ref(),
+            &peer.pods,
+            &peer.policy_ns,
+            origin,
+        ),
     });
     let names = entry
         .sets
@@ -41,8 +70,42 @@ pub fn pod_peer(
             (set.family, n.clone())
         })
         .collect();
-    index.reuse.borrow_mut().keep_peer(&origin, entry);
+    index.reuse.borrow_mut().keep_peer(origin, entry);
     names
+}
+
+/// A set a subject chain refers to, as recorded when the chain was built,
+/// so a cached chain can put its sets in the next ruleset without
+/// compiling its rules again (see [`crate::Compiler`]).
+#[derive(Debug, Clone)]
+pub enum SetUse {
+    /// Pod addresses: rebuilt when pods change, so looked up again.
+    Peer(Arc<PeerKey>),
+    /// A named port: resolved on pods, so looked up again.
+    Named(Arc<(String, Protocol)>),
+    /// An ipBlock: fixed by the policy.
+    Block(String, Arc<AddrSet>),
+    /// Ports: fixed by the policy.
+    Ports(String, Arc<PortSet>),
+}
+
+impl SetUse {
+    /// Puts the set(s) in `rs` again; the families of a pod or named-port
+    /// key (which set names rules refer to).
+    pub fn replay(&self, rs: &mut Ruleset, index: &PodIndex) -> Option<BTreeMap<Family, String>> {
+        match self {
+            SetUse::Peer(peer) => Some(peer_sets(rs, index, peer)),
+            SetUse::Named(key) => Some(named_sets(rs, index, &key.0, key.1)),
+            SetUse::Block(n, set) => {
+                rs.addr_sets.insert(n.clone(), set.clone());
+                None
+            }
+            SetUse::Ports(n, set) => {
+                insert_ports(rs, n, set);
+                None
+            }
+        }
+    }
 }
 
 fn build_peer(
@@ -51,7 +114,7 @@ fn build_peer(
     pods: &LabelSelector,
     policy_ns: &str,
     origin: &str,
-) -> Vec<(String, AddrSet)> {
+) -> Vec<(String, Arc<AddrSet>)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
     for pod in index.matching(namespaces, pods, policy_ns) {
@@ -73,7 +136,7 @@ fn build_peer(
                 ranges,
                 origin: origin.into(),
             };
-            (addr_set_name(origin, family), set)
+            (addr_set_name(origin, family), Arc::new(set))
         })
         .collect()
 }
@@ -97,29 +160,19 @@ fn built<T>(sets: &BTreeMap<String, T>, base: &str) -> Option<BTreeMap<Family, S
 }
 
 /// An ipBlock as an interval set of its family.
-pub fn ip_block(rs: &mut Ruleset, block: &IpBlock) -> (Family, String) {
+pub fn ip_block(rs: &mut Ruleset, block: &IpBlock) -> (SetUse, (Family, String)) {
     let ranges = block.ranges();
     let family = Family::of(&block.cidr.addr());
     let origin = format!("ipBlock {block}");
-    (
+    let n = addr_set_name(&origin, family);
+    let set = Arc::new(AddrSet {
         family,
-        insert_addr(
-            rs,
-            &origin,
-            AddrSet {
-                family,
-                interval: true,
-                ranges,
-                origin: origin.clone(),
-            },
-        ),
-    )
-}
-
-fn insert_addr(rs: &mut Ruleset, key: &str, set: AddrSet) -> String {
-    let n = addr_set_name(key, set.family);
-    rs.addr_sets.insert(n.clone(), set);
-    n
+        interval: true,
+        ranges,
+        origin,
+    });
+    rs.addr_sets.insert(n.clone(), set.clone());
+    (SetUse::Block(n.clone(), set), (family, n))
 }
 
 fn addr_set_name(key: &str, family: Family) -> String {
@@ -131,7 +184,7 @@ fn addr_set_name(key: &str, family: Family) -> String {
 }
 
 /// The numeric (and any-port) entries of a rule's `ports`, merged per protocol.
-pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> String {
+pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> (SetUse, String) {
     let mut ranges: Vec<(Protocol, u16, u16)> = ports
         .iter()
         .map(|p| match p.port {
@@ -148,8 +201,22 @@ pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> String {
         .join(", ");
     let key = format!("{ranges:?}");
     let n = name("p", &key);
-    rs.port_sets.insert(n.clone(), PortSet { ranges, origin });
-    n
+    let set = Arc::new(PortSet { ranges, origin });
+    insert_ports(rs, &n, &set);
+    (SetUse::Ports(n.clone(), set), n)
+}
+
+/// Rules with the same merged ranges share one set, whose origin is the
+/// smallest of their texts (`80` and `80-80` are one set): the same
+/// whichever rule is compiled first.
+fn insert_ports(rs: &mut Ruleset, n: &str, set: &PortSet) {
+    match rs.port_sets.get_mut(n) {
+        Some(old) if old.origin <= set.origin => {}
+        Some(old) => *old = set.clone(),
+        None => {
+            rs.port_sets.insert(n.into(), set.clone());
+        }
+    }
 }
 
 fn merge(sorted: Vec<(Protocol, u16, u16)>) -> Vec<(Protocol, u16, u16)> {
@@ -168,6 +235,16 @@ fn merge(sorted: Vec<(Protocol, u16, u16)>) -> Vec<(Protocol, u16, u16)> {
 /// A named port resolved on every pod that defines it, by family. Only
 /// families with at least one element are returned, except IPv4 (always).
 pub fn named_port(
+    rs: &mut Ruleset,
+    index: &PodIndex,
+    port: &str,
+    proto: Protocol,
+) -> (SetUse, BTreeMap<Family, String>) {
+    let names = named_sets(rs, index, port, proto);
+    (SetUse::Named(Arc::new((port.into(), proto))), names)
+}
+
+fn named_sets(
     rs: &mut Ruleset,
     index: &PodIndex,
     port: &str,
@@ -200,7 +277,7 @@ fn build_named(
     port: &str,
     proto: Protocol,
     origin: &str,
-) -> Vec<(String, NamedPortSet)> {
+) -> Vec<(String, Arc<NamedPortSet>)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, Protocol, u16)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
     for pod in index.all() {
@@ -225,7 +302,7 @@ fn build_named(
                 elements,
                 origin: origin.into(),
             };
-            (n, set)
+            (n, Arc::new(set))
         })
         .collect()
 }

@@ -91,13 +91,13 @@ fn reused_sets_compile_like_a_fresh_compile() {
         let mut cluster = generate(&Params::new(300, 60));
         let pods: Vec<Pod> = cluster.pods().cloned().collect();
         let mut compiler = Compiler::new();
-        let first = compiler.compile(cluster.clone(), &local);
+        let first = compiler.compile(&cluster, &local);
         assert!(first == compile(&cluster, &local), "first compile");
         for (name, step) in steps() {
             step(&mut cluster, &pods);
             let fresh = compile(&cluster, &local);
             // Not assert_eq!: a mismatch would print two whole rulesets.
-            assert!(compiler.compile(cluster.clone(), &local) == fresh, "{name}");
+            assert!(compiler.compile(&cluster, &local) == fresh, "{name}");
         }
     }
 }

@@ -116,13 +116,13 @@ fn changes(cluster: &Cluster, local: &LocalPods) -> Vec<Change> {
 /// Goes back and forth `trials` times each way, timing compile and diff.
 fn run_change(change: &Change, local: &LocalPods, trials: usize) {
     let mut compiler = Compiler::new();
-    let mut known = compiler.compile(change.a.clone(), local);
+    let mut known = compiler.compile(&change.a, local);
     let (mut compile_t, mut diff_t, mut total) = (Vec::new(), Vec::new(), Vec::new());
     let mut touched = BTreeSet::new();
     for i in 0..2 * trials {
         let cluster = if i % 2 == 0 { &change.b } else { &change.a };
         let t = Instant::now();
-        let rs = compiler.compile(cluster.clone(), local);
+        let rs = compiler.compile(cluster, local);
         let c = t.elapsed();
         let changed = Changed::between(&known, &rs);
         total.push(t.elapsed());
@@ -165,7 +165,9 @@ fn main() {
     let policies = env("PALISADE_BENCH_POLICIES", 1_000);
     let trials = env("PALISADE_BENCH_TRIALS", 10);
     let cluster = generate(&Params::new(pods, policies));
-    println!("{pods} pods, {policies} policies (palisade-synth, default seed), {trials} trials each way");
+    println!(
+        "{pods} pods, {policies} policies (palisade-synth, default seed), {trials} trials each way"
+    );
     let share: BTreeSet<PodId> = cluster.pods().step_by(100).map(Pod::id).collect();
     run(
         "node share (every 100th pod)",

@@ -68,18 +68,24 @@ impl Reconciler {
         }
     }
 
-    /// Compiles with the sets of the previous compilation reused where no
-    /// changed pod can be in them (see [`Compiler`]).
-    fn compile(&self, cluster: Cluster) -> Ruleset {
+    /// Compiles incrementally: what the changes since the previous
+    /// compilation leave valid is reused (see [`Compiler`]).
+    fn compile(&self, cluster: &Cluster) -> Ruleset {
         let mut compiler = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
         compiler.compile(cluster, &self.local)
     }
 
     /// One reconcile: snapshot, compile, read back, apply the difference.
     pub fn reconcile(&self, source: &mut dyn StateSource) -> Result<Outcome, ReconcileError> {
-        let Some(cluster) = source.snapshot() else {
-            return Ok(Outcome::NotReady);
-        };
+        match source.snapshot() {
+            Some(cluster) => self.reconcile_cluster(&cluster),
+            None => Ok(Outcome::NotReady),
+        }
+    }
+
+    /// [`Reconciler::reconcile`] of a cluster the caller keeps (and changes
+    /// in place between calls): nothing is copied but the objects that changed.
+    pub fn reconcile_cluster(&self, cluster: &Cluster) -> Result<Outcome, ReconcileError> {
         let started = Instant::now();
         let ruleset = self.compile(cluster);
         let compile_time = started.elapsed();
@@ -101,9 +107,18 @@ impl Reconciler {
         source: &mut dyn StateSource,
         known: &Ruleset,
     ) -> Result<Outcome, ReconcileError> {
-        let Some(cluster) = source.snapshot() else {
-            return Ok(Outcome::NotReady);
-        };
+        match source.snapshot() {
+            Some(cluster) => self.reconcile_cluster_from(&cluster, known),
+            None => Ok(Outcome::NotReady),
+        }
+    }
+
+    /// [`Reconciler::reconcile_from`] of a cluster the caller keeps.
+    pub fn reconcile_cluster_from(
+        &self,
+        cluster: &Cluster,
+        known: &Ruleset,
+    ) -> Result<Outcome, ReconcileError> {
         let started = Instant::now();
         let ruleset = self.compile(cluster);
         let compile_time = started.elapsed();
