@@ -54,26 +54,24 @@ pub struct ChainEntry {
 }
 
 impl ChainEntry {
-    /// Puts the chain, its counters and its sets in `rs` again, if its
-    /// rules are still what compiling it would give: same audit mode and
-    /// same set families (its policies are unchanged: the caller checks).
-    /// Sets are put in `rs` either way (the rebuilt chain uses the same).
-    pub fn replay(&self, rs: &mut Ruleset, index: &PodIndex, name: &str, audit: bool) -> bool {
-        let mut same = self.chain.audit == audit;
-        for (set, families) in &self.uses {
-            same &= set.replay(rs, index) == *families;
-        }
-        if same {
-            self.insert(rs, name);
-        }
-        same
-    }
-
     fn insert(&self, rs: &mut Ruleset, name: &str) {
         rs.chains.insert(name.into(), self.chain.clone());
         for (n, kind) in &self.counters {
             rs.counters.insert(n.clone(), kind.clone());
         }
+    }
+
+    /// The names of the counters and sets the chain refers to, once per use.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        let sets = self.uses.iter().flat_map(|(set, families)| {
+            let own = match set {
+                SetUse::Block(n) | SetUse::Ports(n) => Some(n),
+                SetUse::Peer(_) | SetUse::Named(_) => None,
+            };
+            own.into_iter()
+                .chain(families.iter().flat_map(|f| f.values()))
+        });
+        self.counters.iter().map(|(n, _)| n).chain(sets)
     }
 }
 

@@ -26,16 +26,17 @@ pub struct Dispatch {
     /// The subject chains some local pod uses: direction, isolating
     /// policies, and how many (pod, direction) pairs use it.
     pub chains: BTreeMap<String, (Direction, Vec<PolicyRef>, usize)>,
-    /// The maps, as [`crate::Ruleset::dispatch`] holds them.
-    pub maps: BTreeMap<Direction, BTreeMap<IpAddr, String>>,
 }
+
+/// The maps, as [`crate::Ruleset::dispatch`] holds them.
+pub type Maps = BTreeMap<Direction, BTreeMap<IpAddr, String>>;
 
 /// The chains of pods with the same namespace and labels, found once per compilation.
 type Groups<'c> = BTreeMap<(&'c str, &'c Labels), [Option<ChainId>; 2]>;
 
 impl Dispatch {
-    /// Every local pod of `cluster`.
-    pub fn build(cluster: &Cluster, local: &LocalPods) -> Self {
+    /// Every local pod of `cluster`; fills `maps`.
+    pub fn build(cluster: &Cluster, local: &LocalPods, maps: &mut Maps) -> Self {
         let mut this = Self::default();
         let mut groups = Groups::new();
         let mut ips = BTreeSet::new();
@@ -43,7 +44,7 @@ impl Dispatch {
             this.add(cluster, pod, &mut groups);
             ips.extend(pod.ips.iter().copied());
         }
-        this.refresh(ips);
+        this.refresh(ips, maps);
         this
     }
 
@@ -55,6 +56,7 @@ impl Dispatch {
         local: &LocalPods,
         changed: impl IntoIterator<Item = PodId>,
         namespaces: &BTreeSet<String>,
+        maps: &mut Maps,
     ) {
         let mut ids: BTreeSet<PodId> = changed.into_iter().collect();
         for ns in namespaces {
@@ -73,7 +75,7 @@ impl Dispatch {
                 ips.extend(pod.ips.iter().copied());
             }
         }
-        self.refresh(ips);
+        self.refresh(ips, maps);
     }
 
     fn add<'c>(&mut self, cluster: &'c Cluster, pod: &'c Pod, groups: &mut Groups<'c>) {
@@ -131,9 +133,9 @@ impl Dispatch {
     /// Sets the map elements of `ips` as a fresh compilation would: the
     /// chain of the last local pod (by id) with that address that is
     /// isolated for the direction.
-    fn refresh(&mut self, ips: BTreeSet<IpAddr>) {
+    fn refresh(&self, ips: BTreeSet<IpAddr>, maps: &mut Maps) {
         for (i, d) in DIRECTIONS.iter().enumerate() {
-            let map = self.maps.entry(*d).or_default();
+            let map = maps.entry(*d).or_default();
             for ip in &ips {
                 let owners = self.owners.get(ip).into_iter().flatten();
                 let chain = owners.rev().find_map(|id| self.pods[id].1[i].as_ref());

@@ -4,30 +4,30 @@
 //! - what it saw (namespaces, policies, pods), to find what changed by a
 //!   structural comparison; only changed objects are copied;
 //! - the pod-selector and named-port sets (`Arc`-shared with the rulesets),
-//!   reused unless a changed pod (old or new version) could be in them, or
-//!   a changed namespace's labels (old or new) match their namespace
-//!   selector;
-//! - the subject chains with their counters and the sets they use, reused
-//!   unless one of their policies changed, their audit mode changed, or a
-//!   set they use gained or lost an address family;
-//! - the dispatch maps, patched for changed pods and for the local pods of
-//!   namespaces whose policies changed.
+//!   patched element by element for the changed pods (old and new
+//!   versions) they select, built again when a changed namespace enters or
+//!   leaves their namespace selector (see `cache.rs`);
+//! - the subject chains with their counters and the sets they use, built
+//!   again only when one of their policies changed, their audit mode
+//!   changed, or a set they use gained or lost an address family;
+//! - the last ruleset, patched: chains that came, went or were built
+//!   again, with reference counts on the sets and counters chains share,
+//!   and the dispatch maps, patched for changed pods and for the local pods
+//!   of namespaces whose policies changed.
 //!
 //! A fresh compilation ([`crate::compile`]) runs the same code with nothing
 //! kept, so both give the same ruleset (tested through every kind of change).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::net::IpAddr;
 
-use palisade_model::{
-    Cluster, LabelSelector, Labels, Namespace, NetworkPolicy, Pod, PodId, PolicyRef, Protocol,
-};
+use palisade_model::{Cluster, Labels, Namespace, NetworkPolicy, Pod, PodId, PolicyRef};
 
+use crate::cache::{Cache, Patched};
 use crate::compile::{build_chain, ChainEntry};
 use crate::dispatch::Dispatch;
 use crate::index::PodIndex;
-use crate::ir::{AddrSet, NamedPortSet, Ruleset};
+use crate::ir::Ruleset;
 use crate::local::LocalPods;
 
 /// More changed pods than this and the compiler starts afresh: checking
@@ -51,14 +51,14 @@ impl Compiler {
     /// previous call leave valid. The caller keeps its cluster: only the
     /// objects that changed are copied.
     pub fn compile(&mut self, cluster: &Cluster, local: &LocalPods) -> Ruleset {
-        let mut state = match self.state.take() {
+        let state = match self.state.take() {
             Some(mut state) if state.local == *local => match state.update(cluster) {
                 true => state,
                 false => State::fresh(cluster, local, true),
             },
             _ => State::fresh(cluster, local, true),
         };
-        let rs = state.assemble(cluster);
+        let rs = state.out.clone();
         self.state = Some(state);
         rs
     }
@@ -71,78 +71,247 @@ impl Compiler {
 
 /// [`crate::compile`]: a compilation with nothing kept.
 pub(crate) fn compile_once(cluster: &Cluster, local: &LocalPods) -> Ruleset {
-    State::fresh(cluster, local, false).assemble(cluster)
+    State::fresh(cluster, local, false).out
 }
 
 #[derive(Debug)]
 struct State {
     local: LocalPods,
     seen: Seen,
+    /// Non-host-network pods by address (more than one only while an
+    /// address is reused).
+    holders: BTreeMap<IpAddr, u32>,
     sets: Cache,
+    /// The chains of `out`, with what they refer to.
     chains: BTreeMap<String, ChainEntry>,
+    /// Chains by the pod-selector or named-port key they use.
+    set_users: BTreeMap<String, BTreeSet<String>>,
+    /// Names of the sets and counters of `out`, and how many chain
+    /// references hold each one.
+    refs: BTreeMap<String, u32>,
     dispatch: Dispatch,
+    /// The ruleset of the last compilation, patched by the next one.
+    out: Ruleset,
+}
+
+/// What the chains must follow after a change.
+#[derive(Debug, Default)]
+struct Changes {
+    /// Keys whose sets changed.
+    sets: BTreeMap<String, Patched>,
+    policies: BTreeSet<PolicyRef>,
+    /// Namespaces that changed (their mode sets the audit of chains).
+    namespaces: BTreeSet<String>,
 }
 
 impl State {
     fn fresh(cluster: &Cluster, local: &LocalPods, remember: bool) -> Self {
-        Self {
+        let mut out = Ruleset::default();
+        let dispatch = Dispatch::build(cluster, local, &mut out.dispatch);
+        let mut state = Self {
             local: local.clone(),
             seen: match remember {
                 true => Seen::of(cluster),
                 false => Seen::default(),
             },
+            holders: match remember {
+                true => holders(cluster.pods()),
+                false => BTreeMap::new(),
+            },
             sets: Cache::default(),
             chains: BTreeMap::new(),
-            dispatch: Dispatch::build(cluster, local),
-        }
+            set_users: BTreeMap::new(),
+            refs: BTreeMap::new(),
+            dispatch,
+            out,
+        };
+        state.follow(cluster, Changes::default());
+        state
     }
 
-    /// Brings the kept state to `cluster`; false when too much changed.
+    /// Brings the kept state and `out` to `cluster`; false when too much
+    /// changed.
     fn update(&mut self, cluster: &Cluster) -> bool {
         let Some(diff) = self.seen.update(cluster) else {
             return false;
         };
-        self.sets.invalidate(&diff, cluster);
-        self.chains.retain(|_, e| {
-            !e.chain
-                .isolated_by
-                .iter()
-                .any(|p| diff.policies.contains(p))
-        });
+        for (old, new) in &diff.pods {
+            for ip in addresses(old) {
+                if let Some(n) = self.holders.get_mut(ip) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.holders.remove(ip);
+                    }
+                }
+            }
+            for ip in addresses(new) {
+                *self.holders.entry(*ip).or_default() += 1;
+            }
+        }
+        let mut sets = self.sets.update(&diff, cluster, &self.holders);
+        let index = PodIndex::with_cache(cluster, Cache::default());
+        for (origin, patched) in sets.iter_mut() {
+            if *patched == Patched::Rebuild {
+                *patched = match self.sets.rebuild(origin, &index) {
+                    true => Patched::Families,
+                    false => Patched::Elements,
+                };
+            }
+        }
         let namespaces = diff.policies.iter().map(|p| p.namespace.clone()).collect();
         let pods = diff.pods.iter().map(|(old, new)| match (old, new) {
             (Some(p), _) => p.id(),
             (None, Some(p)) => p.id(),
             (None, None) => unreachable!("a change has a version"),
         });
-        self.dispatch
-            .update(cluster, &self.local, pods, &namespaces);
+        self.dispatch.update(
+            cluster,
+            &self.local,
+            pods,
+            &namespaces,
+            &mut self.out.dispatch,
+        );
+        let changes = Changes {
+            sets,
+            policies: diff.policies,
+            namespaces: diff.namespaces.into_iter().map(|(n, _, _)| n).collect(),
+        };
+        self.follow(cluster, changes);
         true
     }
 
-    /// The ruleset: every chain the dispatch maps use, reused or built,
-    /// with its counters and sets.
-    fn assemble(&mut self, cluster: &Cluster) -> Ruleset {
+    /// Brings the chains of `out` (and their counters and sets) to what the
+    /// dispatch maps use after `changes`: chains that came, went, lost a
+    /// policy version or an audit mode, or use a key whose families changed
+    /// are released and built again; sets whose elements changed are
+    /// replaced in place.
+    fn follow(&mut self, cluster: &Cluster, changes: Changes) {
+        let stale = self.stale(cluster, &changes);
+        for name in &stale {
+            if let Some(entry) = self.chains.remove(name) {
+                self.release(name, &entry);
+            }
+        }
+        for (origin, patched) in &changes.sets {
+            if *patched == Patched::Elements {
+                self.refresh(origin);
+            }
+        }
         let index = PodIndex::with_cache(cluster, std::mem::take(&mut self.sets));
-        let mut rs = Ruleset {
-            dispatch: self.dispatch.maps.clone(),
-            ..Ruleset::default()
-        };
-        let mut chains = BTreeMap::new();
-        for (name, (d, refs, _)) in &self.dispatch.chains {
+        for name in &stale {
+            let Some((d, refs, _)) = self.dispatch.chains.get(name) else {
+                continue;
+            };
             let policies: Vec<&NetworkPolicy> =
                 refs.iter().filter_map(|r| cluster.policy(r)).collect();
-            let audit = cluster.audit_only(policies.iter().copied());
-            let entry = match self.chains.remove(name) {
-                Some(e) if e.replay(&mut rs, &index, name, audit) => e,
-                _ => build_chain(&mut rs, cluster, &index, *d, &policies),
-            };
-            chains.insert(name.clone(), entry);
+            let entry = build_chain(&mut self.out, cluster, &index, *d, &policies);
+            self.hold(name, &entry);
+            self.chains.insert(name.clone(), entry);
         }
-        self.chains = chains;
-        self.sets = index.into_cache();
-        rs
+        let (mut used, old) = index.into_caches();
+        used.absorb(old);
+        used.retain_used(|origin| self.set_users.contains_key(origin));
+        self.sets = used;
     }
+
+    /// The chains to release and build again (see [`State::follow`]).
+    fn stale(&self, cluster: &Cluster, changes: &Changes) -> BTreeSet<String> {
+        let mut stale: BTreeSet<String> = self
+            .chains
+            .keys()
+            .filter(|n| !self.dispatch.chains.contains_key(*n))
+            .chain(
+                self.dispatch
+                    .chains
+                    .keys()
+                    .filter(|n| !self.chains.contains_key(*n)),
+            )
+            .cloned()
+            .collect();
+        for (name, entry) in &self.chains {
+            let refs = &entry.chain.isolated_by;
+            let policy_changed = refs.iter().any(|p| changes.policies.contains(p));
+            let audit_changed = refs
+                .iter()
+                .any(|p| changes.namespaces.contains(&p.namespace))
+                && cluster.audit_only(refs.iter().filter_map(|r| cluster.policy(r)))
+                    != entry.chain.audit;
+            if policy_changed || audit_changed {
+                stale.insert(name.clone());
+            }
+        }
+        for (origin, patched) in &changes.sets {
+            if *patched == Patched::Families {
+                stale.extend(self.set_users.get(origin).into_iter().flatten().cloned());
+            }
+        }
+        stale
+    }
+
+    /// Puts the current sets of `origin` in `out`, where `out` holds them.
+    fn refresh(&mut self, origin: &str) {
+        for (n, set) in self.sets.addr_sets(origin) {
+            if let Some(old) = self.out.addr_sets.get_mut(n) {
+                *old = set.clone();
+            }
+        }
+        for (n, set) in self.sets.named_sets(origin) {
+            if let Some(old) = self.out.named_port_sets.get_mut(n) {
+                *old = set.clone();
+            }
+        }
+    }
+
+    /// Counts the references of a chain just put in `out`.
+    fn hold(&mut self, name: &str, entry: &ChainEntry) {
+        for n in entry.names() {
+            *self.refs.entry(n.clone()).or_default() += 1;
+        }
+        for origin in entry.uses.iter().filter_map(|(u, _)| u.origin()) {
+            let users = self.set_users.entry(origin.into()).or_default();
+            users.insert(name.into());
+        }
+    }
+
+    /// Takes a chain out of `out`, and the sets and counters nothing else uses.
+    fn release(&mut self, name: &str, entry: &ChainEntry) {
+        self.out.chains.remove(name);
+        for n in entry.names() {
+            let Some(count) = self.refs.get_mut(n) else {
+                continue;
+            };
+            *count -= 1;
+            if *count == 0 {
+                self.refs.remove(n);
+                self.out.addr_sets.remove(n);
+                self.out.port_sets.remove(n);
+                self.out.named_port_sets.remove(n);
+                self.out.counters.remove(n);
+            }
+        }
+        for origin in entry.uses.iter().filter_map(|(u, _)| u.origin()) {
+            if let Some(users) = self.set_users.get_mut(origin) {
+                users.remove(name);
+                if users.is_empty() {
+                    self.set_users.remove(origin);
+                }
+            }
+        }
+    }
+}
+
+fn addresses(pod: &Option<Pod>) -> impl Iterator<Item = &IpAddr> {
+    pod.iter().filter(|p| !p.host_network).flat_map(|p| &p.ips)
+}
+
+fn holders<'a>(pods: impl Iterator<Item = &'a Pod>) -> BTreeMap<IpAddr, u32> {
+    let mut out = BTreeMap::new();
+    for pod in pods.filter(|p| !p.host_network) {
+        for ip in &pod.ips {
+            *out.entry(*ip).or_default() += 1;
+        }
+    }
+    out
 }
 
 /// The objects of the previous compilation.
@@ -155,13 +324,13 @@ struct Seen {
 
 /// What changed between two compilations.
 #[derive(Debug, Default)]
-struct Diff {
-    /// Labels (before, after) of namespaces that changed, came or went.
-    namespaces: Vec<(Labels, Labels)>,
+pub(crate) struct Diff {
+    /// Namespaces that changed, came or went: name, labels before and after.
+    pub namespaces: Vec<(String, Labels, Labels)>,
     /// Policies that changed, came or went.
-    policies: BTreeSet<PolicyRef>,
+    pub policies: BTreeSet<PolicyRef>,
     /// Pods that changed, came or went: (before, after).
-    pods: Vec<(Option<Pod>, Option<Pod>)>,
+    pub pods: Vec<(Option<Pod>, Option<Pod>)>,
 }
 
 impl Seen {
@@ -210,8 +379,8 @@ impl Seen {
         for name in namespaces {
             let old = self.namespaces.get(&name).map(|n| n.labels().clone());
             let old = old.unwrap_or_else(|| Namespace::implicit(&name).labels().clone());
-            diff.namespaces
-                .push((old, cluster.namespace_labels(&name).into_owned()));
+            let new = cluster.namespace_labels(&name).into_owned();
+            diff.namespaces.push((name.clone(), old, new));
             replace(&mut self.namespaces, name.clone(), cluster.namespace(&name));
         }
         for id in &policies {
@@ -267,94 +436,3 @@ fn differing<'a, V: PartialEq + 'a, K: Ord + 'a>(
     }
     out
 }
-
-/// Sets built in one compilation, by origin (their content key).
-#[derive(Debug, Default)]
-pub struct Cache {
-    peers: BTreeMap<String, PeerSets>,
-    named: BTreeMap<String, NamedSets>,
-}
-
-/// The sets of one pod-selector peer, and what they depend on.
-#[derive(Debug, Clone)]
-pub struct PeerSets {
-    pub namespaces: Option<LabelSelector>,
-    pub pods: LabelSelector,
-    pub policy_ns: String,
-    pub sets: Vec<(String, Arc<AddrSet>)>,
-}
-
-/// The sets of one named port.
-#[derive(Debug, Clone)]
-pub struct NamedSets {
-    pub port: String,
-    pub proto: Protocol,
-    pub sets: Vec<(String, Arc<NamedPortSet>)>,
-}
-
-impl Cache {
-    /// Drops the entries a difference can affect: a changed pod (old or
-    /// new version) in scope and selected, a changed namespace whose old or
-    /// new labels the namespace selector matches, a changed pod that
-    /// defines the named port.
-    fn invalidate(&mut self, diff: &Diff, next: &Cluster) {
-        let versions: Vec<&Pod> = diff
-            .pods
-            .iter()
-            .flat_map(|(a, b)| [a.as_ref(), b.as_ref()])
-            .flatten()
-            .filter(|p| !p.host_network)
-            .collect();
-        self.peers.retain(|_, e| {
-            let namespace_moved = e.namespaces.as_ref().is_some_and(|sel| {
-                diff.namespaces
-                    .iter()
-                    .any(|(old, new)| sel.matches(old) || sel.matches(new))
-            });
-            !namespace_moved
-                && !versions.iter().any(|p| {
-                    let in_scope = match &e.namespaces {
-                        None => p.namespace == e.policy_ns,
-                        Some(sel) => sel.matches(&next.namespace_labels(&p.namespace)),
-                    };
-                    in_scope && e.pods.matches(&p.labels)
-                })
-        });
-        self.named.retain(|_, e| {
-            !versions
-                .iter()
-                .any(|p| p.named_port(&e.port, e.proto).is_some())
-        });
-    }
-}
-
-/// The cache as the sets code sees it during one compilation: entries still
-/// valid from the previous one, and those used (or built) in this one.
-#[derive(Debug, Default)]
-pub struct Reuse {
-    pub old: Cache,
-    pub used: Cache,
-}
-
-impl Reuse {
-    /// A still-valid entry, taken out: hand it back with [`Reuse::keep_peer`].
-    pub fn peer(&mut self, origin: &str) -> Option<PeerSets> {
-        self.old.peers.remove(origin)
-    }
-
-    pub fn keep_peer(&mut self, origin: &str, e: PeerSets) {
-        self.used.peers.insert(origin.into(), e);
-    }
-
-    /// A still-valid entry, taken out: hand it back with [`Reuse::keep_named`].
-    pub fn named(&mut self, origin: &str) -> Option<NamedSets> {
-        self.old.named.remove(origin)
-    }
-
-    pub fn keep_named(&mut self, origin: &str, e: NamedSets) {
-        self.used.named.insert(origin.into(), e);
-    }
-}
-
-/// Shared by [`PodIndex`]: one compilation's reuse state.
-pub type ReuseCell = RefCell<Reuse>;

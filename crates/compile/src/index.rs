@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use palisade_model::{Cluster, LabelSelector, Labels, Pod};
 
-use crate::incremental::{Cache, Reuse, ReuseCell};
+use crate::cache::{Cache, Reuse, ReuseCell};
 
 /// Non-host-network pods by namespace, then by label set (host-network pods
 /// are never matched by pod selectors, nor do they resolve named ports).
@@ -53,9 +53,10 @@ impl<'c> PodIndex<'c> {
         })
     }
 
-    /// The sets this compilation used, for the next one.
-    pub fn into_cache(self) -> Cache {
-        self.reuse.into_inner().used
+    /// The sets this compilation used (or built), and the ones it did not touch.
+    pub fn into_caches(self) -> (Cache, Cache) {
+        let reuse = self.reuse.into_inner();
+        (reuse.used, reuse.old)
     }
 
     /// The pods in scope (see [`PodIndex::in_scope`]) whose labels `pods` matches.

@@ -2,6 +2,7 @@
 //! for the pods of one node, and interprets that IR ([`interpret`]) so tests can
 //! check it decides exactly like the evaluator.
 
+mod cache;
 mod compile;
 mod dispatch;
 mod incremental;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use palisade_model::{IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
 
-use crate::incremental::{NamedSets, PeerSets};
+use crate::cache::{NamedSets, PeerSets};
 use crate::index::PodIndex;
 use crate::ir::{AddrSet, Family, NamedPortSet, PortSet, Ruleset};
 use crate::names::name;
@@ -75,40 +75,33 @@ pub fn peer_sets(rs: &mut Ruleset, index: &PodIndex, peer: &PeerKey) -> BTreeMap
 }
 
 /// A set a subject chain refers to, as recorded when the chain was built,
-/// so a cached chain can put its sets in the next ruleset without
-/// compiling its rules again (see [`crate::Compiler`]).
+/// so the compiler knows which chains use a set and when a set is no
+/// longer used (see [`crate::Compiler`]).
 #[derive(Debug, Clone)]
 pub enum SetUse {
-    /// Pod addresses: rebuilt when pods change, so looked up again.
+    /// Pod addresses: patched when pods change.
     Peer(Arc<PeerKey>),
-    /// A named port: resolved on pods, so looked up again.
-    Named(Arc<(String, Protocol)>),
-    /// An ipBlock: fixed by the policy.
-    Block(String, Arc<AddrSet>),
-    /// Ports: fixed by the policy.
-    Ports(String, Arc<PortSet>),
+    /// A named port (name, protocol, origin): resolved on pods.
+    Named(Arc<(String, Protocol, String)>),
+    /// An ipBlock set, by name: fixed by the policy.
+    Block(String),
+    /// A port set, by name: fixed by the policy.
+    Ports(String),
 }
 
 impl SetUse {
-    /// Puts the set(s) in `rs` again; the families of a pod or named-port
-    /// key (which set names rules refer to).
-    pub fn replay(&self, rs: &mut Ruleset, index: &PodIndex) -> Option<BTreeMap<Family, String>> {
+    /// The content key of a pod-selector or named-port use: its sets
+    /// change with pods, and chains that use it are found by it.
+    pub fn origin(&self) -> Option<&str> {
         match self {
-            SetUse::Peer(peer) => Some(peer_sets(rs, index, peer)),
-            SetUse::Named(key) => Some(named_sets(rs, index, &key.0, key.1)),
-            SetUse::Block(n, set) => {
-                rs.addr_sets.insert(n.clone(), set.clone());
-                None
-            }
-            SetUse::Ports(n, set) => {
-                insert_ports(rs, n, set);
-                None
-            }
+            SetUse::Peer(peer) => Some(&peer.origin),
+            SetUse::Named(key) => Some(&key.2),
+            SetUse::Block(_) | SetUse::Ports(_) => None,
         }
     }
 }
 
-fn build_peer(
+pub fn build_peer(
     index: &PodIndex,
     namespaces: Option<&LabelSelector>,
     pods: &LabelSelector,
@@ -171,11 +164,11 @@ pub fn ip_block(rs: &mut Ruleset, block: &IpBlock) -> (SetUse, (Family, String))
         ranges,
         origin,
     });
-    rs.addr_sets.insert(n.clone(), set.clone());
-    (SetUse::Block(n.clone(), set), (family, n))
+    rs.addr_sets.insert(n.clone(), set);
+    (SetUse::Block(n.clone()), (family, n))
 }
 
-fn addr_set_name(key: &str, family: Family) -> String {
+pub fn addr_set_name(key: &str, family: Family) -> String {
     let suffix = match family {
         Family::V4 => "4",
         Family::V6 => "6",
@@ -183,7 +176,10 @@ fn addr_set_name(key: &str, family: Family) -> String {
     format!("{}_{suffix}", name("a", key))
 }
 
-/// The numeric (and any-port) entries of a rule's `ports`, merged per protocol.
+/// The numeric (and any-port) entries of a rule's `ports`, merged per
+/// protocol. Rules with the same merged ranges share one set, whose origin
+/// is written from the ranges (`80/TCP, 8000-8080/TCP`), so a set's name
+/// always stands for one content.
 pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> (SetUse, String) {
     let mut ranges: Vec<(Protocol, u16, u16)> = ports
         .iter()
@@ -194,29 +190,19 @@ pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> (SetUse, String
         .collect();
     ranges.sort();
     let ranges = merge(ranges);
-    let origin = ports
+    let origin = ranges
         .iter()
-        .map(ToString::to_string)
+        .map(|&(proto, lo, hi)| match (lo, hi) {
+            (0, u16::MAX) => format!("any port/{proto}"),
+            _ if lo == hi => format!("{lo}/{proto}"),
+            _ => format!("{lo}-{hi}/{proto}"),
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let key = format!("{ranges:?}");
     let n = name("p", &key);
-    let set = Arc::new(PortSet { ranges, origin });
-    insert_ports(rs, &n, &set);
-    (SetUse::Ports(n.clone(), set), n)
-}
-
-/// Rules with the same merged ranges share one set, whose origin is the
-/// smallest of their texts (`80` and `80-80` are one set): the same
-/// whichever rule is compiled first.
-fn insert_ports(rs: &mut Ruleset, n: &str, set: &PortSet) {
-    match rs.port_sets.get_mut(n) {
-        Some(old) if old.origin <= set.origin => {}
-        Some(old) => *old = set.clone(),
-        None => {
-            rs.port_sets.insert(n.into(), set.clone());
-        }
-    }
+    rs.port_sets.insert(n.clone(), PortSet { ranges, origin });
+    (SetUse::Ports(n.clone()), n)
 }
 
 fn merge(sorted: Vec<(Protocol, u16, u16)>) -> Vec<(Protocol, u16, u16)> {
@@ -241,7 +227,8 @@ pub fn named_port(
     proto: Protocol,
 ) -> (SetUse, BTreeMap<Family, String>) {
     let names = named_sets(rs, index, port, proto);
-    (SetUse::Named(Arc::new((port.into(), proto))), names)
+    let origin = format!("named port {port}/{proto}");
+    (SetUse::Named(Arc::new((port.into(), proto, origin))), names)
 }
 
 fn named_sets(
@@ -272,7 +259,7 @@ fn named_sets(
     names
 }
 
-fn build_named(
+pub fn build_named(
     index: &PodIndex,
     port: &str,
     proto: Protocol,
@@ -295,8 +282,7 @@ fn build_named(
         .map(|(family, mut elements)| {
             elements.sort();
             elements.dedup();
-            let suffix = if family == Family::V4 { "4" } else { "6" };
-            let n = format!("{}_{suffix}", name("n", origin));
+            let n = named_set_name(origin, family);
             let set = NamedPortSet {
                 family,
                 elements,
@@ -305,6 +291,11 @@ fn build_named(
             (n, Arc::new(set))
         })
         .collect()
+}
+
+pub fn named_set_name(origin: &str, family: Family) -> String {
+    let suffix = if family == Family::V4 { "4" } else { "6" };
+    format!("{}_{suffix}", name("n", origin))
 }
 
 #[cfg(test)]
