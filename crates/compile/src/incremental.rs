@@ -26,7 +26,7 @@ use palisade_model::{Cluster, Labels, Namespace, NetworkPolicy, Pod, PodId, Poli
 use crate::cache::{Cache, Patched};
 use crate::compile::{build_chain, ChainEntry};
 use crate::dispatch::Dispatch;
-use crate::index::PodIndex;
+use crate::index::{PodGroups, PodIndex};
 use crate::ir::Ruleset;
 use crate::local::LocalPods;
 
@@ -81,6 +81,7 @@ struct State {
     /// Non-host-network pods by address (more than one only while an
     /// address is reused).
     holders: BTreeMap<IpAddr, u32>,
+    groups: PodGroups,
     sets: Cache,
     /// The chains of `out`, with what they refer to.
     chains: BTreeMap<String, ChainEntry>,
@@ -118,6 +119,7 @@ impl State {
                 true => holders(cluster.pods()),
                 false => BTreeMap::new(),
             },
+            groups: PodGroups::of(cluster),
             sets: Cache::default(),
             chains: BTreeMap::new(),
             set_users: BTreeMap::new(),
@@ -147,9 +149,11 @@ impl State {
             for ip in addresses(new) {
                 *self.holders.entry(*ip).or_default() += 1;
             }
+            old.iter().for_each(|p| self.groups.remove(p));
+            new.iter().for_each(|p| self.groups.insert(p));
         }
         let mut sets = self.sets.update(&diff, cluster, &self.holders);
-        let index = PodIndex::with_cache(cluster, Cache::default());
+        let index = PodIndex::new(cluster, &self.groups, Cache::default());
         for (origin, patched) in sets.iter_mut() {
             if *patched == Patched::Rebuild {
                 *patched = match self.sets.rebuild(origin, &index) {
@@ -197,7 +201,8 @@ impl State {
                 self.refresh(origin);
             }
         }
-        let index = PodIndex::with_cache(cluster, std::mem::take(&mut self.sets));
+        let groups = std::mem::take(&mut self.groups);
+        let index = PodIndex::new(cluster, &groups, std::mem::take(&mut self.sets));
         for name in &stale {
             let Some((d, refs, _)) = self.dispatch.chains.get(name) else {
                 continue;
@@ -208,10 +213,13 @@ impl State {
             self.hold(name, &entry);
             self.chains.insert(name.clone(), entry);
         }
-        let (mut used, old) = index.into_caches();
-        used.absorb(old);
-        used.retain_used(|origin| self.set_users.contains_key(origin));
-        self.sets = used;
+        let (used, mut kept) = index.into_caches();
+        self.groups = groups;
+        kept.absorb(used);
+        if !stale.is_empty() {
+            kept.retain_used(|origin| self.set_users.contains_key(origin));
+        }
+        self.sets = kept;
     }
 
     /// The chains to release and build again (see [`State::follow`]).

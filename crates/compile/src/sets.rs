@@ -110,13 +110,11 @@ pub fn build_peer(
 ) -> Vec<(String, Arc<AddrSet>)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
-    for pod in index.matching(namespaces, pods, policy_ns) {
-        for ip in &pod.ips {
-            by_family
-                .entry(Family::of(ip))
-                .or_default()
-                .push((*ip, *ip));
-        }
+    for ip in index.matching(namespaces, pods, policy_ns) {
+        by_family
+            .entry(Family::of(ip))
+            .or_default()
+            .push((*ip, *ip));
     }
     by_family
         .into_iter()
