@@ -51,8 +51,32 @@ impl Compiler {
     /// previous call leave valid. The caller keeps its cluster: only the
     /// objects that changed are copied.
     pub fn compile(&mut self, cluster: &Cluster, local: &LocalPods) -> Ruleset {
+        self.compile_with(cluster, local, None)
+    }
+
+    /// Like [`Compiler::compile`], but compares only the objects `touched`
+    /// names with the previous compilation instead of the whole cluster
+    /// (10,000 pods compared cost about 2 ms): for a caller that keeps one
+    /// cluster and knows what it changed. Everything that changed since the
+    /// previous call must be named; a removed namespace takes its pods and
+    /// policies with it.
+    pub fn compile_touched(
+        &mut self,
+        cluster: &Cluster,
+        local: &LocalPods,
+        touched: &Touched,
+    ) -> Ruleset {
+        self.compile_with(cluster, local, Some(touched))
+    }
+
+    fn compile_with(
+        &mut self,
+        cluster: &Cluster,
+        local: &LocalPods,
+        touched: Option<&Touched>,
+    ) -> Ruleset {
         let state = match self.state.take() {
-            Some(mut state) if state.local == *local => match state.update(cluster) {
+            Some(mut state) if state.local == *local => match state.update(cluster, touched) {
                 true => state,
                 false => State::fresh(cluster, local, true),
             },
@@ -133,8 +157,12 @@ impl State {
 
     /// Brings the kept state and `out` to `cluster`; false when too much
     /// changed.
-    fn update(&mut self, cluster: &Cluster) -> bool {
-        let Some(diff) = self.seen.update(cluster) else {
+    fn update(&mut self, cluster: &Cluster, touched: Option<&Touched>) -> bool {
+        let diff = match touched {
+            Some(touched) => self.seen.update_touched(cluster, touched),
+            None => self.seen.update(cluster),
+        };
+        let Some(diff) = diff else {
             return false;
         };
         for (old, new) in &diff.pods {
@@ -322,6 +350,21 @@ fn holders<'a>(pods: impl Iterator<Item = &'a Pod>) -> BTreeMap<IpAddr, u32> {
     out
 }
 
+/// The objects a caller changed since the previous compilation, by key
+/// (added, changed or removed); see [`Compiler::compile_touched`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub namespaces: BTreeSet<String>,
+    pub pods: BTreeSet<PodId>,
+    pub policies: BTreeSet<PolicyRef>,
+}
+
+impl Touched {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// The objects of the previous compilation.
 #[derive(Debug, Default)]
 struct Seen {
@@ -365,14 +408,14 @@ impl Seen {
         if pods.len() > MAX_CHANGED {
             return None;
         }
-        let pods: Vec<PodId> = pods
+        let pods: BTreeSet<PodId> = pods
             .into_iter()
             .map(|(a, b)| a.or(b).expect("a version").id())
             .collect();
         let namespaces = differing(self.namespaces.values(), cluster.namespaces(), |n| {
             (n.name.as_str(), "")
         });
-        let namespaces: Vec<String> = namespaces
+        let namespaces: BTreeSet<String> = namespaces
             .into_iter()
             .map(|(a, b)| a.or(b).expect("a version").name.clone())
             .collect();
@@ -383,6 +426,56 @@ impl Seen {
             .into_iter()
             .map(|(a, b)| a.or(b).expect("a version").reference())
             .collect();
+        Some(self.record(cluster, namespaces, policies, pods))
+    }
+
+    /// Like [`Seen::update`], comparing only the objects `touched` names
+    /// (and, for a namespace that is gone, everything that was in it).
+    fn update_touched(&mut self, cluster: &Cluster, touched: &Touched) -> Option<Diff> {
+        let mut touched = touched.clone();
+        for ns in &touched.namespaces.clone() {
+            if cluster.namespace(ns).is_none() {
+                let start = PodId::new(ns, "");
+                let in_ns = |id: &&PodId| id.namespace == *ns;
+                let pods = self.pods.range(start.clone()..).map(|(id, _)| id);
+                touched.pods.extend(pods.take_while(in_ns).cloned());
+                let policies = self.policies.range(start..).map(|(id, _)| id);
+                touched.policies.extend(policies.take_while(in_ns).cloned());
+            }
+        }
+        // An object implies its namespace.
+        let implied = touched.pods.iter().chain(&touched.policies);
+        let implied: Vec<String> = implied.map(|id| id.namespace.clone()).collect();
+        touched.namespaces.extend(implied);
+        let pods: BTreeSet<PodId> = touched
+            .pods
+            .into_iter()
+            .filter(|id| self.pods.get(id) != cluster.pod(id))
+            .collect();
+        if pods.len() > MAX_CHANGED {
+            return None;
+        }
+        let namespaces = touched
+            .namespaces
+            .into_iter()
+            .filter(|n| self.namespaces.get(n) != cluster.namespace(n))
+            .collect();
+        let policies = touched
+            .policies
+            .into_iter()
+            .filter(|id| self.policies.get(id) != cluster.policy(id))
+            .collect();
+        Some(self.record(cluster, namespaces, policies, pods))
+    }
+
+    /// Records the new versions of the objects that changed, and what changed.
+    fn record(
+        &mut self,
+        cluster: &Cluster,
+        namespaces: BTreeSet<String>,
+        policies: BTreeSet<PolicyRef>,
+        pods: BTreeSet<PodId>,
+    ) -> Diff {
         let mut diff = Diff::default();
         for name in namespaces {
             let old = self.namespaces.get(&name).map(|n| n.labels().clone());
@@ -400,7 +493,7 @@ impl Seen {
             let old = replace(&mut self.pods, id, new.as_ref());
             diff.pods.push((old, new));
         }
-        Some(diff)
+        diff
     }
 }
 

@@ -14,7 +14,7 @@ mod names;
 mod sets;
 
 pub use compile::compile;
-pub use incremental::Compiler;
+pub use incremental::{Compiler, Touched};
 pub use interpret::{interpret, Packet, Step, Trace};
 pub use local::LocalPods;
 

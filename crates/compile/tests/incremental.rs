@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use palisade_compile::{compile, Compiler, LocalPods};
+use palisade_compile::{compile, Compiler, LocalPods, Touched};
 use palisade_model::{
     Cluster, ContainerPort, NetworkPolicy, Pod, PolicyMode, Protocol, METADATA_NAME_LABEL,
 };
@@ -234,6 +234,30 @@ fn apply(c: &mut Cluster, original: &Cluster, (kind, a, b): (u8, usize, usize)) 
     }
 }
 
+/// What differs between two clusters, by brute force, plus one
+/// unchanged namespace (naming more than changed is allowed).
+fn touched(a: &Cluster, b: &Cluster) -> Touched {
+    let mut t = Touched::default();
+    for n in a.namespaces().chain(b.namespaces()) {
+        if a.namespace(&n.name) != b.namespace(&n.name) {
+            t.namespaces.insert(n.name.clone());
+        }
+    }
+    t.namespaces
+        .extend(a.namespaces().next().map(|n| n.name.clone()));
+    for p in a.pods().chain(b.pods()) {
+        if a.pod(&p.id()) != b.pod(&p.id()) {
+            t.pods.insert(p.id());
+        }
+    }
+    for p in a.policies().chain(b.policies()) {
+        if a.policy(&p.reference()) != b.policy(&p.reference()) {
+            t.policies.insert(p.reference());
+        }
+    }
+    t
+}
+
 fn local_pods(choice: u8, c: &Cluster) -> LocalPods {
     match choice % 3 {
         0 => LocalPods::All,
@@ -260,15 +284,22 @@ proptest! {
         let original = generate(&p);
         let local = local_pods(local, &original);
         let mut cluster = original.clone();
-        let mut compiler = Compiler::new();
+        let (mut compiler, mut told) = (Compiler::new(), Compiler::new());
         prop_assert!(compiler.compile(&cluster, &local) == compile(&cluster, &local));
+        told.compile(&cluster, &local);
         for (i, change) in changes.into_iter().enumerate() {
+            let before = cluster.clone();
             apply(&mut cluster, &original, change);
             let fresh = compile(&cluster, &local);
             // Not prop_assert_eq!: a mismatch would print two whole rulesets.
             prop_assert!(
                 compiler.compile(&cluster, &local) == fresh,
                 "change {i} {change:?} differs from a fresh compile"
+            );
+            let touched = touched(&before, &cluster);
+            prop_assert!(
+                told.compile_touched(&cluster, &local, &touched) == fresh,
+                "change {i} {change:?} ({touched:?}) differs from a fresh compile"
             );
         }
     }
