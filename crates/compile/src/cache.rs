@@ -1,7 +1,8 @@
 //! The pod-selector and named-port sets kept between compilations: after
 //! a change, a set no changed pod (old or new version) is in stays as it
-//! is, a set one is in is patched element by element, and a set whose
-//! namespace selector a changed namespace enters or leaves is built again.
+//! is, a set one is in is patched element by element, and so is a set
+//! whose namespace selector a changed namespace enters or leaves (the
+//! namespace's selected pods come or go).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use palisade_model::{Cluster, LabelSelector, Pod, Protocol};
 
 use crate::incremental::Diff;
-use crate::index::PodIndex;
+use crate::index::{PodGroups, PodIndex};
 use crate::ir::{AddrSet, Family, NamedPortSet};
 use crate::sets::{build_named, build_peer};
 
@@ -61,6 +62,7 @@ impl Cache {
         &mut self,
         diff: &Diff,
         next: &Cluster,
+        groups: &PodGroups,
         holders: &BTreeMap<IpAddr, u32>,
     ) -> BTreeMap<String, Patched> {
         let selectable = |p: &Option<Pod>| p.clone().filter(|p| !p.host_network);
@@ -78,14 +80,21 @@ impl Cache {
         };
         let mut out = BTreeMap::new();
         for (origin, e) in &mut self.peers {
-            let namespace_moved = e.namespaces.as_ref().is_some_and(|sel| {
-                diff.namespaces
+            // Namespaces that entered (true) or left the namespace selector.
+            let flipped: Vec<(&str, bool)> = match &e.namespaces {
+                None => Vec::new(),
+                Some(sel) => diff
+                    .namespaces
                     .iter()
-                    .any(|(_, old, new)| sel.matches(old) != sel.matches(new))
-            });
-            let patched = match namespace_moved {
-                true => Some(Patched::Rebuild),
-                false => e.patch(&versions, next, held_elsewhere),
+                    .filter(|(_, old, new)| sel.matches(old) != sel.matches(new))
+                    .map(|(name, _, new)| (name.as_str(), sel.matches(new)))
+                    .collect(),
+            };
+            let patched = match (flipped.is_empty(), versions.is_empty()) {
+                (true, _) => e.patch(&versions, next, held_elsewhere),
+                (false, true) => e.flip(&flipped, groups, holders),
+                // Pods and namespaces changed at once: build again.
+                (false, false) => Some(Patched::Rebuild),
             };
             if let Some(p) = patched {
                 out.insert(origin.clone(), p);
@@ -206,6 +215,37 @@ impl PeerSets {
         if gone.iter().any(held_elsewhere) {
             return Some(Patched::Rebuild);
         }
+        self.apply(&gone, &new)
+    }
+
+    /// Patches the sets for namespaces that entered (`true`) or left the
+    /// namespace selector, none of whose pods changed.
+    fn flip(
+        &mut self,
+        flipped: &[(&str, bool)],
+        groups: &PodGroups,
+        holders: &BTreeMap<IpAddr, u32>,
+    ) -> Option<Patched> {
+        let (mut gone, mut new) = (Vec::new(), Vec::new());
+        for (ns, entered) in flipped {
+            let ips = groups.matching_in(ns, &self.pods).copied();
+            match entered {
+                true => new.extend(ips),
+                false => gone.extend(ips),
+            }
+        }
+        // An address another pod holds too may stay: build again.
+        if gone
+            .iter()
+            .any(|ip| holders.get(ip).is_some_and(|n| *n > 1))
+        {
+            return Some(Patched::Rebuild);
+        }
+        self.apply(&gone, &new)
+    }
+
+    /// Removes `gone` and adds `new` (addresses).
+    fn apply(&mut self, gone: &[IpAddr], new: &[IpAddr]) -> Option<Patched> {
         if gone.is_empty() && new.is_empty() {
             return None;
         }
@@ -218,7 +258,7 @@ impl PeerSets {
                     .map(|ip| (*ip, *ip))
                     .collect()
             };
-            let (gone, new) = (pair(&gone), pair(&new));
+            let (gone, new) = (pair(gone), pair(new));
             if gone.is_empty() && new.is_empty() {
                 continue;
             }

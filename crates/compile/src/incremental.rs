@@ -5,8 +5,8 @@
 //!   structural comparison; only changed objects are copied;
 //! - the pod-selector and named-port sets (`Arc`-shared with the rulesets),
 //!   patched element by element for the changed pods (old and new
-//!   versions) they select, built again when a changed namespace enters or
-//!   leaves their namespace selector (see `cache.rs`);
+//!   versions) they select and for the pods of a namespace that entered or
+//!   left their namespace selector (see `cache.rs`);
 //! - the subject chains with their counters and the sets they use, built
 //!   again only when one of their policies changed, their audit mode
 //!   changed, or a set they use gained or lost an address family;
@@ -180,7 +180,9 @@ impl State {
             old.iter().for_each(|p| self.groups.remove(p));
             new.iter().for_each(|p| self.groups.insert(p));
         }
-        let mut sets = self.sets.update(&diff, cluster, &self.holders);
+        let mut sets = self
+            .sets
+            .update(&diff, cluster, &self.groups, &self.holders);
         let index = PodIndex::new(cluster, &self.groups, Cache::default());
         for (origin, patched) in sets.iter_mut() {
             if *patched == Patched::Rebuild {

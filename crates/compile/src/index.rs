@@ -35,6 +35,20 @@ impl PodGroups {
         group.insert(pod.name.clone(), pod.ips.clone());
     }
 
+    /// The addresses of the pods of namespace `ns` that `pods` selects.
+    pub fn matching_in<'a>(
+        &'a self,
+        ns: &str,
+        pods: &'a LabelSelector,
+    ) -> impl Iterator<Item = &'a IpAddr> + 'a {
+        self.by_ns
+            .get(ns)
+            .into_iter()
+            .flat_map(|g| g.iter())
+            .filter(|(labels, _)| pods.matches(labels))
+            .flat_map(|(_, pods)| pods.values().flatten())
+    }
+
     pub fn remove(&mut self, pod: &Pod) {
         let Some(ns) = self.by_ns.get_mut(&pod.namespace) else {
             return;
