@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Mutex;
 
-use palisade_compile::{Compiler, LocalPods, Ruleset};
+use palisade_compile::{Compiler, LocalPods, Ruleset, Touched};
 use palisade_model::Cluster;
 use palisade_nft::{ApplyError, ApplyReport, Nft};
 
@@ -70,9 +70,12 @@ impl Reconciler {
 
     /// Compiles incrementally: what the changes since the previous
     /// compilation leave valid is reused (see [`Compiler`]).
-    fn compile(&self, cluster: &Cluster) -> Ruleset {
+    fn compile(&self, cluster: &Cluster, touched: Option<&Touched>) -> Ruleset {
         let mut compiler = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
-        compiler.compile(cluster, &self.local)
+        match touched {
+            Some(touched) => compiler.compile_touched(cluster, &self.local, touched),
+            None => compiler.compile(cluster, &self.local),
+        }
     }
 
     /// One reconcile: snapshot, compile, read back, apply the difference.
@@ -87,7 +90,7 @@ impl Reconciler {
     /// in place between calls): nothing is copied but the objects that changed.
     pub fn reconcile_cluster(&self, cluster: &Cluster) -> Result<Outcome, ReconcileError> {
         let started = Instant::now();
-        let ruleset = self.compile(cluster);
+        let ruleset = self.compile(cluster, None);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile(&ruleset)?;
         Ok(Outcome::Applied {
@@ -108,19 +111,23 @@ impl Reconciler {
         known: &Ruleset,
     ) -> Result<Outcome, ReconcileError> {
         match source.snapshot() {
-            Some(cluster) => self.reconcile_cluster_from(&cluster, known),
+            Some(cluster) => self.reconcile_cluster_from(&cluster, None, known),
             None => Ok(Outcome::NotReady),
         }
     }
 
-    /// [`Reconciler::reconcile_from`] of a cluster the caller keeps.
+    /// [`Reconciler::reconcile_from`] of a cluster the caller keeps. With
+    /// `touched`, the caller names every object it changed since the
+    /// previous compilation (see [`Compiler::compile_touched`]): only those
+    /// are compared.
     pub fn reconcile_cluster_from(
         &self,
         cluster: &Cluster,
+        touched: Option<&Touched>,
         known: &Ruleset,
     ) -> Result<Outcome, ReconcileError> {
         let started = Instant::now();
-        let ruleset = self.compile(cluster);
+        let ruleset = self.compile(cluster, touched);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile_from(known, &ruleset)?;
         Ok(Outcome::Applied {
