@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use palisade_compile::{Compiler, LocalPods, Touched};
+use palisade_compile::{compile, Compiler, LocalPods, Touched};
 use palisade_model::{Cluster, Labels, Pod, PodId, PolicyMode, PortSpec};
 use palisade_nft::incremental::Changed;
 use palisade_synth::{generate, Params};
@@ -38,6 +38,11 @@ fn stats(mut samples: Vec<Duration>) -> String {
     samples.sort();
     let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
     format!("{:8.3} {:8.3}", ms(at(0.5)), ms(at(0.9)))
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
 }
 
 /// A small change, as a pair of clusters to go back and forth between,
@@ -172,6 +177,17 @@ fn run(label: &str, cluster: &Cluster, local: &LocalPods, trials: usize) {
     let only = std::env::var("PALISADE_BENCH_ONLY").unwrap_or_default();
     let local_count = cluster.pods().filter(|p| local.contains(p)).count();
     println!("{label}: {local_count} local pods");
+    let full: Vec<Duration> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(compile(cluster, local));
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "  full compile (fresh, 3 runs): median {:.1} ms",
+        ms(median(full))
+    );
     println!(
         "  {:31} {:>17}  {:>17}  {:>17}   changed (sets, chains, maps)",
         "change", "compile ms", "diff ms", "total ms"
