@@ -304,3 +304,24 @@ proptest! {
         }
     }
 }
+
+/// A removed namespace takes its pods and policies with it: naming the
+/// namespace alone is enough for `compile_touched`.
+#[test]
+fn a_removed_namespace_named_alone_takes_its_objects() {
+    let mut p = Params::new(200, 40);
+    p.namespaces = 4;
+    let cluster = generate(&p);
+    for local in [LocalPods::All, LocalPods::Node("node-1".into())] {
+        let mut c = cluster.clone();
+        let mut compiler = Compiler::new();
+        compiler.compile(&c, &local);
+        let ns = c.namespaces().nth(1).unwrap().name.clone();
+        c.remove_namespace(&ns);
+        let touched = Touched {
+            namespaces: [ns].into(),
+            ..Touched::default()
+        };
+        assert!(compiler.compile_touched(&c, &local, &touched) == compile(&c, &local));
+    }
+}
