@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use palisade_model::{Cluster, LabelSelector, Pod, Protocol};
 
-use crate::incremental::Diff;
 use crate::index::{PodGroups, PodIndex};
 use crate::ir::{AddrSet, Family, NamedPortSet};
+use crate::seen::Diff;
 use crate::sets::{build_named, build_peer};
 
 /// Sets built in one compilation, by origin (their content key).

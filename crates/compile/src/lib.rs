@@ -11,12 +11,14 @@ mod interpret;
 pub mod ir;
 mod local;
 mod names;
+mod seen;
 mod sets;
 
 pub use compile::compile;
-pub use incremental::{Compiler, Touched};
+pub use incremental::Compiler;
 pub use interpret::{interpret, Packet, Step, Trace};
 pub use local::LocalPods;
+pub use seen::Touched;
 
 pub use ir::{
     AddrSet, Chain, CounterKind, Family, Match, NamedPortSet, PortSet, Provenance, Rule, Ruleset,
