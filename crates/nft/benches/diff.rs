@@ -188,6 +188,20 @@ fn run(label: &str, cluster: &Cluster, local: &LocalPods, trials: usize) {
         "  full compile (fresh, 3 runs): median {:.1} ms",
         ms(median(full))
     );
+    // The floor of handing out a new ruleset: `Compiler` returns a copy of
+    // the one it keeps and patches (sets and chains are `Arc`-shared).
+    let rs = compile(cluster, local);
+    let copies: Vec<Duration> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(rs.clone());
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "  ruleset copy (20 runs): median {:.2} ms",
+        ms(median(copies))
+    );
     println!(
         "  {:31} {:>17}  {:>17}  {:>17}   changed (sets, chains, maps)",
         "change", "compile ms", "diff ms", "total ms"
