@@ -53,7 +53,8 @@ impl Compiler {
 
     /// Like [`Compiler::compile`], but compares only the objects `touched`
     /// names with the previous compilation instead of the whole cluster
-    /// (10,000 pods compared cost about 2 ms): for a caller that keeps one
+    /// (at 10,000 pods and 1,000 policies the whole comparison costs
+    /// about 3 ms): for a caller that keeps one
     /// cluster and knows what it changed. Everything that changed since the
     /// previous call must be named; a removed namespace takes its pods and
     /// policies with it.
