@@ -53,10 +53,10 @@ impl Compiler {
 
     /// Like [`Compiler::compile`], but compares only the objects `touched`
     /// names with the previous compilation instead of the whole cluster
-    /// (at 10,000 pods and 1,000 policies the whole comparison costs
-    /// about 3 ms): for a caller that keeps one
-    /// cluster and knows what it changed. Everything that changed since the
-    /// previous call must be named; a removed namespace takes its pods and
+    /// (at 10,000 pods and 1,000 policies the whole comparison costs about
+    /// 3 ms): for a caller that keeps one cluster and knows what it
+    /// changed. Everything that changed since the previous call must be
+    /// named (naming more is fine); a removed namespace takes its pods and
     /// policies with it.
     pub fn compile_touched(
         &mut self,
