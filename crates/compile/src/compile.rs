@@ -1,49 +1,22 @@
 //! Cluster state -> [`Ruleset`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use palisade_model::{
-    Cluster, Direction, Labels, NetworkPolicy, Peer, PolicyPort, PolicyRef, PortSpec,
-    Rule as PolicyRule,
+    Cluster, Direction, NetworkPolicy, Peer, PolicyPort, PolicyRef, PortSpec, Rule as PolicyRule,
 };
 
 use crate::index::PodIndex;
 use crate::ir::{Chain, CounterKind, Family, Match, Provenance, Rule, Ruleset};
 use crate::local::LocalPods;
 use crate::names::name;
-use crate::sets;
+use crate::sets::{self, SetUse};
 
 /// Compiles the policies that isolate `local` pods. Deterministic: the same
 /// cluster and local pods always give the same ruleset, names included.
 pub fn compile(cluster: &Cluster, local: &LocalPods) -> Ruleset {
-    compile_indexed(cluster, local, &PodIndex::new(cluster))
-}
-
-/// [`compile`] over an index of `cluster` (which may carry sets still valid
-/// from a previous compilation: see [`crate::Compiler`]).
-pub(crate) fn compile_indexed(cluster: &Cluster, local: &LocalPods, index: &PodIndex) -> Ruleset {
-    let mut rs = Ruleset::default();
-    for d in [Direction::Egress, Direction::Ingress] {
-        rs.dispatch.insert(d, BTreeMap::new());
-    }
-    // Pods with the same namespace and labels have the same chains.
-    let mut chains: BTreeMap<(&str, &Labels, Direction), Option<String>> = BTreeMap::new();
-    for pod in cluster.pods().filter(|p| local.contains(p)) {
-        for d in [Direction::Egress, Direction::Ingress] {
-            let key = (pod.namespace.as_str(), &pod.labels, d);
-            let chain = chains.entry(key).or_insert_with(|| {
-                let isolating: Vec<&NetworkPolicy> =
-                    cluster.isolating(&pod.namespace, &pod.labels, d).collect();
-                (!isolating.is_empty()).then(|| chain_for(&mut rs, cluster, index, d, &isolating))
-            });
-            let Some(chain) = chain else { continue };
-            let dispatch = rs.dispatch.entry(d).or_default();
-            pod.ips.iter().for_each(|ip| {
-                dispatch.insert(*ip, chain.clone());
-            });
-        }
-    }
-    rs
+    crate::incremental::compile_once(cluster, local)
 }
 
 fn dir_letter(d: Direction) -> &'static str {
@@ -53,39 +26,81 @@ fn dir_letter(d: Direction) -> &'static str {
     }
 }
 
-/// The subject chain for one isolating policy list, built once.
-fn chain_for(
-    rs: &mut Ruleset,
-    cluster: &Cluster,
-    index: &PodIndex,
-    d: Direction,
-    isolating: &[&NetworkPolicy],
-) -> String {
-    let refs: Vec<PolicyRef> = isolating.iter().map(|p| p.reference()).collect();
-    let key = format!(
+/// The subject chain for direction `d` of a pod isolated by `refs` (sorted,
+/// non-empty): its name, a stable hash of the direction and the policy list.
+pub fn chain_name(d: Direction, refs: &[PolicyRef]) -> String {
+    name(&format!("c{}", dir_letter(d)), &chain_key(d, refs))
+}
+
+fn chain_key(d: Direction, refs: &[PolicyRef]) -> String {
+    format!(
         "{d} {}",
         refs.iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(" ")
-    );
-    let chain_name = name(&format!("c{}", dir_letter(d)), &key);
-    if rs.chains.contains_key(&chain_name) {
-        return chain_name;
+    )
+}
+
+/// A compiled subject chain and what it puts in the ruleset beside itself:
+/// its counters, and the sets its rules refer to (with the families a pod
+/// selector or named port resolved to: a family set appearing or going
+/// changes the rules).
+#[derive(Debug, Clone)]
+pub struct ChainEntry {
+    pub chain: Arc<Chain>,
+    pub counters: Vec<(String, CounterKind)>,
+    pub uses: Vec<(SetUse, Option<BTreeMap<Family, String>>)>,
+}
+
+impl ChainEntry {
+    fn insert(&self, rs: &mut Ruleset, name: &str) {
+        rs.chains.insert(name.into(), self.chain.clone());
+        for (n, kind) in &self.counters {
+            rs.counters.insert(n.clone(), kind.clone());
+        }
     }
+
+    /// The names of the counters and sets the chain refers to, once per use.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        let sets = self.uses.iter().flat_map(|(set, families)| {
+            let own = match set {
+                SetUse::Block(n) | SetUse::Ports(n) => Some(n),
+                SetUse::Peer(_) | SetUse::Named(_) => None,
+            };
+            own.into_iter()
+                .chain(families.iter().flat_map(|f| f.values()))
+        });
+        self.counters.iter().map(|(n, _)| n).chain(sets)
+    }
+}
+
+/// Compiles the subject chain isolated by `isolating` (sorted by
+/// reference) for direction `d`, and puts it, its counters and sets in `rs`.
+pub fn build_chain(
+    rs: &mut Ruleset,
+    cluster: &Cluster,
+    index: &PodIndex,
+    d: Direction,
+    isolating: &[&NetworkPolicy],
+) -> ChainEntry {
+    let refs: Vec<PolicyRef> = isolating.iter().map(|p| p.reference()).collect();
+    let key = chain_key(d, &refs);
     let mut rules = Vec::new();
+    let mut counters = Vec::new();
+    let mut uses = Vec::new();
     for p in isolating {
         for (i, r) in p.rules(d).unwrap_or_default().iter().enumerate() {
-            rules.extend(
-                RuleCompiler {
-                    rs,
-                    pods: index,
-                    policy: p,
-                    d,
-                    index: i,
-                }
-                .lines(r),
-            );
+            let mut rc = RuleCompiler {
+                rs,
+                pods: index,
+                policy: p,
+                d,
+                index: i,
+                uses: &mut uses,
+            };
+            counters.push(rc.counter());
+            rules.extend(rc.lines(r, &counters[counters.len() - 1].0));
         }
     }
     let audit = cluster.audit_only(isolating.iter().copied());
@@ -95,33 +110,36 @@ fn chain_for(
         true => name("d", &format!("{key} audit")),
         false => name("d", &key),
     };
-    rs.counters.insert(
+    counters.push((
         deny_counter.clone(),
         CounterKind::DefaultDeny {
             direction: d,
             isolated_by: refs.clone(),
             audit,
         },
-    );
-    rs.chains.insert(
-        chain_name.clone(),
-        Chain {
+    ));
+    let entry = ChainEntry {
+        chain: Arc::new(Chain {
             direction: d,
             isolated_by: refs,
             rules,
             deny_counter,
             audit,
-        },
-    );
-    chain_name
+        }),
+        counters,
+        uses,
+    };
+    entry.insert(rs, &name(&format!("c{}", dir_letter(d)), &key));
+    entry
 }
 
 struct RuleCompiler<'a, 'c> {
     rs: &'a mut Ruleset,
     pods: &'a PodIndex<'c>,
-    policy: &'c NetworkPolicy,
+    policy: &'a NetworkPolicy,
     d: Direction,
     index: usize,
+    uses: &'a mut Vec<(SetUse, Option<BTreeMap<Family, String>>)>,
 }
 
 /// One peer alternative: no address condition, or a set per family.
@@ -129,8 +147,7 @@ type PeerAlt = (Option<usize>, BTreeMap<Family, String>);
 
 impl RuleCompiler<'_, '_> {
     /// The IR lines of one policy rule: every (peer, port group) pair, per family.
-    fn lines(mut self, r: &PolicyRule) -> Vec<Rule> {
-        let counter = self.counter();
+    fn lines(&mut self, r: &PolicyRule, counter: &str) -> Vec<Rule> {
         let peers = self.peer_alternatives(r);
         let ports = self.port_alternatives(&r.ports);
         let mut out = Vec::new();
@@ -142,13 +159,14 @@ impl RuleCompiler<'_, '_> {
                     rule: self.index,
                     peer: *peer_index,
                 };
-                out.extend(combine(self.d, peer_sets, port, &counter, &provenance));
+                out.extend(combine(self.d, peer_sets, port, counter, &provenance));
             }
         }
         out
     }
 
-    fn counter(&mut self) -> String {
+    /// The named counter of this policy rule.
+    fn counter(&mut self) -> (String, CounterKind) {
         let policy = self.policy.reference();
         let n = name("r", &format!("{policy} {} {}", self.d, self.index));
         let kind = CounterKind::Rule {
@@ -156,8 +174,7 @@ impl RuleCompiler<'_, '_> {
             direction: self.d,
             rule: self.index,
         };
-        self.rs.counters.insert(n.clone(), kind);
-        n
+        (n, kind)
     }
 
     fn peer_alternatives(&mut self, r: &PolicyRule) -> Vec<PeerAlt> {
@@ -171,9 +188,16 @@ impl RuleCompiler<'_, '_> {
             .map(|(j, peer)| {
                 let sets = match peer {
                     Peer::Pods { namespaces, pods } => {
-                        sets::pod_peer(self.rs, self.pods, namespaces.as_ref(), pods, ns)
+                        let (set_use, sets) =
+                            sets::pod_peer(self.rs, self.pods, namespaces.as_ref(), pods, ns);
+                        self.uses.push((set_use, Some(sets.clone())));
+                        sets
                     }
-                    Peer::IpBlock(b) => BTreeMap::from([sets::ip_block(self.rs, b)]),
+                    Peer::IpBlock(b) => {
+                        let (set_use, set) = sets::ip_block(self.rs, b);
+                        self.uses.push((set_use, None));
+                        BTreeMap::from([set])
+                    }
                 };
                 (Some(j), sets)
             })
@@ -189,13 +213,15 @@ impl RuleCompiler<'_, '_> {
             .partition(|p| matches!(p.port, PortSpec::Named(_)));
         let mut alts = Vec::new();
         if !numeric.is_empty() {
-            alts.push(PortAlt::Ports(sets::numeric_ports(self.rs, &numeric)));
+            let (set_use, set) = sets::numeric_ports(self.rs, &numeric);
+            self.uses.push((set_use, None));
+            alts.push(PortAlt::Ports(set));
         }
         for p in named {
             if let PortSpec::Named(n) = &p.port {
-                alts.push(PortAlt::Named(sets::named_port(
-                    self.rs, self.pods, n, p.protocol,
-                )));
+                let (set_use, sets) = sets::named_port(self.rs, self.pods, n, p.protocol);
+                self.uses.push((set_use, Some(sets.clone())));
+                alts.push(PortAlt::Named(sets));
             }
         }
         alts

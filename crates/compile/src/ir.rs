@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use palisade_model::{Direction, PolicyRef, Protocol};
 use serde::{Deserialize, Serialize};
@@ -143,12 +144,18 @@ pub enum CounterKind {
 }
 
 /// Everything palisade puts in its table.
+///
+/// Address sets, named-port sets and chains are shared (`Arc`) between the
+/// rulesets of successive compilations ([`crate::Compiler`]): a set or chain
+/// that did not change is the same allocation in both, so reusing it costs a
+/// pointer copy and comparing it (`==` on `Arc<T: Eq>` checks the pointer
+/// first) costs nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ruleset {
-    pub addr_sets: BTreeMap<String, AddrSet>,
+    pub addr_sets: BTreeMap<String, Arc<AddrSet>>,
     pub port_sets: BTreeMap<String, PortSet>,
-    pub named_port_sets: BTreeMap<String, NamedPortSet>,
-    pub chains: BTreeMap<String, Chain>,
+    pub named_port_sets: BTreeMap<String, Arc<NamedPortSet>>,
+    pub chains: BTreeMap<String, Arc<Chain>>,
     /// Local pod address -> subject chain, per direction (ingress dispatches
     /// on the destination address, egress on the source address).
     pub dispatch: BTreeMap<Direction, BTreeMap<IpAddr, String>>,

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use palisade_model::{IpBlock, LabelSelector, PolicyPort, PortSpec, Protocol};
 
-use crate::incremental::{NamedSets, PeerSets};
+use crate::cache::{NamedSets, PeerSets};
 use crate::index::PodIndex;
 use crate::ir::{AddrSet, Family, NamedPortSet, PortSet, Ruleset};
 use crate::names::name;
@@ -17,21 +18,49 @@ pub fn pod_peer(
     namespaces: Option<&LabelSelector>,
     pods: &LabelSelector,
     policy_ns: &str,
-) -> BTreeMap<Family, String> {
+) -> (SetUse, BTreeMap<Family, String>) {
     let scope = match namespaces {
         None => format!("namespace {policy_ns}"),
         Some(sel) => format!("namespaces matching {sel}"),
     };
-    let origin = format!("pods matching {pods} in {scope}");
-    if let Some(known) = built(&rs.addr_sets, &name("a", &origin)) {
-        return known;
-    }
-    let reused = index.reuse.borrow_mut().peer(&origin);
-    let entry = reused.unwrap_or_else(|| PeerSets {
+    let peer = PeerKey {
+        origin: format!("pods matching {pods} in {scope}"),
         namespaces: namespaces.cloned(),
         pods: pods.clone(),
         policy_ns: policy_ns.into(),
-        sets: build_peer(index, namespaces, pods, policy_ns, &origin),
+    };
+    let names = peer_sets(rs, index, &peer);
+    (SetUse::Peer(Arc::new(peer)), names)
+}
+
+/// What a selector peer's sets are built from; `origin` is its content key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerKey {
+    pub origin: String,
+    pub namespaces: Option<LabelSelector>,
+    pub pods: LabelSelector,
+    pub policy_ns: String,
+}
+
+/// The sets of a selector peer, put in `rs`: built earlier in this
+/// compilation, still valid from the previous one, or built now.
+pub fn peer_sets(rs: &mut Ruleset, index: &PodIndex, peer: &PeerKey) -> BTreeMap<Family, String> {
+    let origin = &peer.origin;
+    if let Some(known) = built(&rs.addr_sets, &name("a", origin)) {
+        return known;
+    }
+    let reused = index.reuse.borrow_mut().peer(origin);
+    let entry = reused.unwrap_or_else(|| PeerSets {
+        namespaces: peer.namespaces.clone(),
+        pods: peer.pods.clone(),
+        policy_ns: peer.policy_ns.clone(),
+        sets: build_peer(
+            index,
+            peer.namespaces.as_ref(),
+            &peer.pods,
+            &peer.policy_ns,
+            origin,
+        ),
     });
     let names = entry
         .sets
@@ -41,26 +70,51 @@ pub fn pod_peer(
             (set.family, n.clone())
         })
         .collect();
-    index.reuse.borrow_mut().keep_peer(&origin, entry);
+    index.reuse.borrow_mut().keep_peer(origin, entry);
     names
 }
 
-fn build_peer(
+/// A set a subject chain refers to, as recorded when the chain was built,
+/// so the compiler knows which chains use a set and when a set is no
+/// longer used (see [`crate::Compiler`]).
+#[derive(Debug, Clone)]
+pub enum SetUse {
+    /// Pod addresses: patched when pods change.
+    Peer(Arc<PeerKey>),
+    /// A named port (name, protocol, origin): resolved on pods.
+    Named(Arc<(String, Protocol, String)>),
+    /// An ipBlock set, by name: fixed by the policy.
+    Block(String),
+    /// A port set, by name: fixed by the policy.
+    Ports(String),
+}
+
+impl SetUse {
+    /// The content key of a pod-selector or named-port use: its sets
+    /// change with pods, and chains that use it are found by it.
+    pub fn origin(&self) -> Option<&str> {
+        match self {
+            SetUse::Peer(peer) => Some(&peer.origin),
+            SetUse::Named(key) => Some(&key.2),
+            SetUse::Block(_) | SetUse::Ports(_) => None,
+        }
+    }
+}
+
+pub fn build_peer(
     index: &PodIndex,
     namespaces: Option<&LabelSelector>,
     pods: &LabelSelector,
     policy_ns: &str,
     origin: &str,
-) -> Vec<(String, AddrSet)> {
+) -> Vec<(String, Arc<AddrSet>)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
-    for pod in index.matching(namespaces, pods, policy_ns) {
-        for ip in &pod.ips {
-            by_family
-                .entry(Family::of(ip))
-                .or_default()
-                .push((*ip, *ip));
-        }
+    for ip in index.matching(namespaces, pods, policy_ns) {
+        by_family
+            .entry(Family::of(ip))
+            .or_default()
+            .push((*ip, *ip));
     }
     by_family
         .into_iter()
@@ -73,7 +127,7 @@ fn build_peer(
                 ranges,
                 origin: origin.into(),
             };
-            (addr_set_name(origin, family), set)
+            (addr_set_name(origin, family), Arc::new(set))
         })
         .collect()
 }
@@ -97,32 +151,22 @@ fn built<T>(sets: &BTreeMap<String, T>, base: &str) -> Option<BTreeMap<Family, S
 }
 
 /// An ipBlock as an interval set of its family.
-pub fn ip_block(rs: &mut Ruleset, block: &IpBlock) -> (Family, String) {
+pub fn ip_block(rs: &mut Ruleset, block: &IpBlock) -> (SetUse, (Family, String)) {
     let ranges = block.ranges();
     let family = Family::of(&block.cidr.addr());
     let origin = format!("ipBlock {block}");
-    (
+    let n = addr_set_name(&origin, family);
+    let set = Arc::new(AddrSet {
         family,
-        insert_addr(
-            rs,
-            &origin,
-            AddrSet {
-                family,
-                interval: true,
-                ranges,
-                origin: origin.clone(),
-            },
-        ),
-    )
-}
-
-fn insert_addr(rs: &mut Ruleset, key: &str, set: AddrSet) -> String {
-    let n = addr_set_name(key, set.family);
+        interval: true,
+        ranges,
+        origin,
+    });
     rs.addr_sets.insert(n.clone(), set);
-    n
+    (SetUse::Block(n.clone()), (family, n))
 }
 
-fn addr_set_name(key: &str, family: Family) -> String {
+pub fn addr_set_name(key: &str, family: Family) -> String {
     let suffix = match family {
         Family::V4 => "4",
         Family::V6 => "6",
@@ -130,8 +174,11 @@ fn addr_set_name(key: &str, family: Family) -> String {
     format!("{}_{suffix}", name("a", key))
 }
 
-/// The numeric (and any-port) entries of a rule's `ports`, merged per protocol.
-pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> String {
+/// The numeric (and any-port) entries of a rule's `ports`, merged per
+/// protocol. Rules with the same merged ranges share one set, whose origin
+/// is written from the ranges (`80/TCP, 8000-8080/TCP`), so a set's name
+/// always stands for one content.
+pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> (SetUse, String) {
     let mut ranges: Vec<(Protocol, u16, u16)> = ports
         .iter()
         .map(|p| match p.port {
@@ -141,15 +188,19 @@ pub fn numeric_ports(rs: &mut Ruleset, ports: &[&PolicyPort]) -> String {
         .collect();
     ranges.sort();
     let ranges = merge(ranges);
-    let origin = ports
+    let origin = ranges
         .iter()
-        .map(ToString::to_string)
+        .map(|&(proto, lo, hi)| match (lo, hi) {
+            (0, u16::MAX) => format!("any port/{proto}"),
+            _ if lo == hi => format!("{lo}/{proto}"),
+            _ => format!("{lo}-{hi}/{proto}"),
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let key = format!("{ranges:?}");
     let n = name("p", &key);
     rs.port_sets.insert(n.clone(), PortSet { ranges, origin });
-    n
+    (SetUse::Ports(n.clone()), n)
 }
 
 fn merge(sorted: Vec<(Protocol, u16, u16)>) -> Vec<(Protocol, u16, u16)> {
@@ -168,6 +219,17 @@ fn merge(sorted: Vec<(Protocol, u16, u16)>) -> Vec<(Protocol, u16, u16)> {
 /// A named port resolved on every pod that defines it, by family. Only
 /// families with at least one element are returned, except IPv4 (always).
 pub fn named_port(
+    rs: &mut Ruleset,
+    index: &PodIndex,
+    port: &str,
+    proto: Protocol,
+) -> (SetUse, BTreeMap<Family, String>) {
+    let names = named_sets(rs, index, port, proto);
+    let origin = format!("named port {port}/{proto}");
+    (SetUse::Named(Arc::new((port.into(), proto, origin))), names)
+}
+
+fn named_sets(
     rs: &mut Ruleset,
     index: &PodIndex,
     port: &str,
@@ -195,12 +257,12 @@ pub fn named_port(
     names
 }
 
-fn build_named(
+pub fn build_named(
     index: &PodIndex,
     port: &str,
     proto: Protocol,
     origin: &str,
-) -> Vec<(String, NamedPortSet)> {
+) -> Vec<(String, Arc<NamedPortSet>)> {
     let mut by_family: BTreeMap<Family, Vec<(IpAddr, Protocol, u16)>> = BTreeMap::new();
     by_family.insert(Family::V4, Vec::new());
     for pod in index.all() {
@@ -218,16 +280,20 @@ fn build_named(
         .map(|(family, mut elements)| {
             elements.sort();
             elements.dedup();
-            let suffix = if family == Family::V4 { "4" } else { "6" };
-            let n = format!("{}_{suffix}", name("n", origin));
+            let n = named_set_name(origin, family);
             let set = NamedPortSet {
                 family,
                 elements,
                 origin: origin.into(),
             };
-            (n, set)
+            (n, Arc::new(set))
         })
         .collect()
+}
+
+pub fn named_set_name(origin: &str, family: Family) -> String {
+    let suffix = if family == Family::V4 { "4" } else { "6" };
+    format!("{}_{suffix}", name("n", origin))
 }
 
 #[cfg(test)]

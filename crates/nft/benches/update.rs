@@ -178,10 +178,9 @@ fn deltas(nft: &Nft, change: &Change, local: &LocalPods, known: &mut Ruleset, tr
     let (mut total, mut compile_t, mut apply_t) = (Vec::new(), Vec::new(), Vec::new());
     let mut lines = BTreeSet::new();
     let mut compiler = Compiler::new();
-    compiler.compile(change.a.clone(), local);
+    compiler.compile(&change.a, local);
     for i in 0..2 * trials {
         let cluster = if i % 2 == 0 { &change.b } else { &change.a };
-        let cluster = cluster.clone();
         let t = Instant::now();
         let rs = compiler.compile(cluster, local);
         let c = t.elapsed();
@@ -246,7 +245,7 @@ fn main() {
         let mut compiler = Compiler::new();
         for i in 0..n.parse().unwrap_or(1) {
             let next = if i % 2 == 0 { &change.b } else { &change.a };
-            std::hint::black_box(compiler.compile(next.clone(), &LocalPods::All));
+            std::hint::black_box(compiler.compile(next, &LocalPods::All));
         }
         return;
     }

@@ -12,6 +12,7 @@
 //! and against the kernel.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use palisade_compile::{
     AddrSet, Chain, CounterKind, Family, Match, NamedPortSet, PortSet, Provenance, Rule, Ruleset,
@@ -60,9 +61,9 @@ fn add_sets(rs: &mut Ruleset) {
         ],
         origin: "ipBlock 10.10.0.0/16 except 10.10.1.0/24".into(),
     };
-    rs.addr_sets.insert("s_web4".into(), web);
-    rs.addr_sets.insert("s_web6".into(), web6);
-    rs.addr_sets.insert("s_block".into(), block);
+    rs.addr_sets.insert("s_web4".into(), web.into());
+    rs.addr_sets.insert("s_web6".into(), web6.into());
+    rs.addr_sets.insert("s_block".into(), block.into());
     let ports = vec![(Protocol::Tcp, 5432, 5432), (Protocol::Tcp, 6000, 6010)];
     rs.port_sets.insert(
         "p_db".into(),
@@ -76,7 +77,7 @@ fn add_sets(rs: &mut Ruleset) {
         elements: vec![(ip("10.0.2.1"), Protocol::Tcp, 8080)],
         origin: "named port http/TCP".into(),
     };
-    rs.named_port_sets.insert("n_http4".into(), http);
+    rs.named_port_sets.insert("n_http4".into(), http.into());
 }
 
 fn provenance(
@@ -110,7 +111,7 @@ fn add_db_ingress(rs: &mut Ruleset) {
         deny_counter: "k_deny_i_db".into(),
         audit: false,
     };
-    rs.chains.insert("c_i_db".into(), chain);
+    rs.chains.insert("c_i_db".into(), chain.into());
     rs.counters.insert(
         "k_db_i0".into(),
         CounterKind::Rule {
@@ -153,7 +154,7 @@ fn add_web_egress(rs: &mut Ruleset) {
         deny_counter: "k_deny_e_web".into(),
         audit: false,
     };
-    rs.chains.insert("c_e_web".into(), chain);
+    rs.chains.insert("c_e_web".into(), chain.into());
     for (name, rule) in [("k_web_e0", 0), ("k_web_e1", 1)] {
         rs.counters.insert(
             name.into(),
@@ -219,8 +220,8 @@ pub fn interval_edges() -> Ruleset {
         ],
         "ipBlock ::/0 except ...",
     );
-    rs.addr_sets.insert("s_all4".into(), v4);
-    rs.addr_sets.insert("s_all6".into(), v6);
+    rs.addr_sets.insert("s_all4".into(), v4.into());
+    rs.addr_sets.insert("s_all6".into(), v6.into());
     let ports = vec![(Protocol::Tcp, 0, 65535), (Protocol::Udp, 53, 53)];
     rs.port_sets.insert(
         "p_all".into(),
@@ -237,7 +238,7 @@ pub fn interval_edges() -> Ruleset {
 /// and without a family), an interval address set with ports.
 pub fn every_rule_form() -> Ruleset {
     let mut rs = ruleset();
-    let chain = rs.chains.get_mut("c_i_db").expect("c_i_db");
+    let chain = std::sync::Arc::make_mut(rs.chains.get_mut("c_i_db").expect("c_i_db"));
     let base = chain.rules[0].clone();
     let ports = || vec![Match::Ports("p_db".into())];
     let forms = [
@@ -280,7 +281,7 @@ pub fn everything_changed() -> (Ruleset, Ruleset) {
 pub fn add_web_pod(rs: &mut Ruleset) {
     let pod = ip("10.0.1.3");
     if let Some(set) = rs.addr_sets.get_mut("s_web4") {
-        set.ranges.push((pod, pod));
+        Arc::make_mut(set).ranges.push((pod, pod));
     }
     rs.dispatch
         .entry(Direction::Egress)
@@ -293,7 +294,7 @@ pub fn add_web_pod(rs: &mut Ruleset) {
 pub fn move_web_pod(rs: &mut Ruleset) {
     let pod = ip("10.0.1.2");
     if let Some(set) = rs.addr_sets.get_mut("s_web4") {
-        set.ranges.retain(|r| r.0 != pod);
+        Arc::make_mut(set).ranges.retain(|r| r.0 != pod);
     }
     let other = PolicyRef::new("ns-a", "other");
     let deny = CounterKind::DefaultDeny {
@@ -309,7 +310,7 @@ pub fn move_web_pod(rs: &mut Ruleset) {
         deny_counter: "k_deny_e_other".into(),
         audit: false,
     };
-    rs.chains.insert("c_e_other".into(), chain);
+    rs.chains.insert("c_e_other".into(), chain.into());
     rs.dispatch
         .entry(Direction::Egress)
         .or_default()
@@ -327,7 +328,7 @@ pub fn change_db_ports(rs: &mut Ruleset) {
     for rule in rs
         .chains
         .get_mut("c_i_db")
-        .map(|c| c.rules.iter_mut())
+        .map(|c| Arc::make_mut(c).rules.iter_mut())
         .into_iter()
         .flatten()
     {
@@ -342,7 +343,7 @@ pub fn change_db_ports(rs: &mut Ruleset) {
 /// The ipBlock loses its upper range: the interval set is refilled.
 pub fn shrink_block(rs: &mut Ruleset) {
     if let Some(set) = rs.addr_sets.get_mut("s_block") {
-        set.ranges.truncate(1);
+        Arc::make_mut(set).ranges.truncate(1);
     }
 }
 

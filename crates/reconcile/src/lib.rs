@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Mutex;
 
-use palisade_compile::{Compiler, LocalPods, Ruleset};
+use palisade_compile::{Compiler, LocalPods, Ruleset, Touched};
 use palisade_model::Cluster;
 use palisade_nft::{ApplyError, ApplyReport, Nft};
 
@@ -68,20 +68,29 @@ impl Reconciler {
         }
     }
 
-    /// Compiles with the sets of the previous compilation reused where no
-    /// changed pod can be in them (see [`Compiler`]).
-    fn compile(&self, cluster: Cluster) -> Ruleset {
+    /// Compiles incrementally: what the changes since the previous
+    /// compilation leave valid is reused (see [`Compiler`]).
+    fn compile(&self, cluster: &Cluster, touched: Option<&Touched>) -> Ruleset {
         let mut compiler = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
-        compiler.compile(cluster, &self.local)
+        match touched {
+            Some(touched) => compiler.compile_touched(cluster, &self.local, touched),
+            None => compiler.compile(cluster, &self.local),
+        }
     }
 
     /// One reconcile: snapshot, compile, read back, apply the difference.
     pub fn reconcile(&self, source: &mut dyn StateSource) -> Result<Outcome, ReconcileError> {
-        let Some(cluster) = source.snapshot() else {
-            return Ok(Outcome::NotReady);
-        };
+        match source.snapshot() {
+            Some(cluster) => self.reconcile_cluster(&cluster),
+            None => Ok(Outcome::NotReady),
+        }
+    }
+
+    /// [`Reconciler::reconcile`] of a cluster the caller keeps (and changes
+    /// in place between calls): nothing is copied but the objects that changed.
+    pub fn reconcile_cluster(&self, cluster: &Cluster) -> Result<Outcome, ReconcileError> {
         let started = Instant::now();
-        let ruleset = self.compile(cluster);
+        let ruleset = self.compile(cluster, None);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile(&ruleset)?;
         Ok(Outcome::Applied {
@@ -101,11 +110,24 @@ impl Reconciler {
         source: &mut dyn StateSource,
         known: &Ruleset,
     ) -> Result<Outcome, ReconcileError> {
-        let Some(cluster) = source.snapshot() else {
-            return Ok(Outcome::NotReady);
-        };
+        match source.snapshot() {
+            Some(cluster) => self.reconcile_cluster_from(&cluster, None, known),
+            None => Ok(Outcome::NotReady),
+        }
+    }
+
+    /// [`Reconciler::reconcile_from`] of a cluster the caller keeps. With
+    /// `touched`, the caller names every object it changed since the
+    /// previous compilation (see [`Compiler::compile_touched`]): only those
+    /// are compared.
+    pub fn reconcile_cluster_from(
+        &self,
+        cluster: &Cluster,
+        touched: Option<&Touched>,
+        known: &Ruleset,
+    ) -> Result<Outcome, ReconcileError> {
         let started = Instant::now();
-        let ruleset = self.compile(cluster);
+        let ruleset = self.compile(cluster, touched);
         let compile_time = started.elapsed();
         let report = self.nft.reconcile_from(known, &ruleset)?;
         Ok(Outcome::Applied {

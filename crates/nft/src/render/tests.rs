@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use palisade_compile::Match;
 
 use super::*;
@@ -63,7 +65,7 @@ fn rejects_unsafe_names_and_dangling_references() {
     ));
 
     let mut rs = example::ruleset();
-    rs.chains.get_mut("c_e_web").unwrap().rules[0]
+    Arc::make_mut(rs.chains.get_mut("c_e_web").unwrap()).rules[0]
         .matches
         .push(Match::Ports("p_missing".into()));
     let err = full(&rs, "palisade").unwrap_err();
@@ -82,9 +84,7 @@ fn rejects_unsafe_names_and_dangling_references() {
 fn rejects_addresses_of_the_wrong_family() {
     let mut rs = example::ruleset();
     let v6 = example::ip("fd00::9");
-    rs.addr_sets
-        .get_mut("s_web4")
-        .unwrap()
+    Arc::make_mut(rs.addr_sets.get_mut("s_web4").unwrap())
         .ranges
         .push((v6, v6));
     let err = full(&rs, "palisade").unwrap_err();
@@ -94,7 +94,7 @@ fn rejects_addresses_of_the_wrong_family() {
 #[test]
 fn rejects_rules_mixing_families() {
     let mut rs = example::ruleset();
-    let rule = &mut rs.chains.get_mut("c_i_db").unwrap().rules[0];
+    let rule = &mut Arc::make_mut(rs.chains.get_mut("c_i_db").unwrap()).rules[0];
     rule.matches.push(Match::SrcAddr("s_web6".into()));
     assert!(matches!(
         full(&rs, "palisade"),
@@ -105,7 +105,7 @@ fn rejects_rules_mixing_families() {
 #[test]
 fn a_port_only_rule_of_one_family_names_it() {
     let mut rs = example::ruleset();
-    let rule = &mut rs.chains.get_mut("c_i_db").unwrap().rules[0];
+    let rule = &mut Arc::make_mut(rs.chains.get_mut("c_i_db").unwrap()).rules[0];
     rule.matches = vec![Match::Ports("p_db".into())];
     let script = full(&rs, "palisade").unwrap();
     assert!(

@@ -13,9 +13,7 @@ type Change = fn(&mut Ruleset);
 
 fn add_v6_pod(rs: &mut Ruleset) {
     let pod = example::ip("fd00::1:2");
-    rs.addr_sets
-        .get_mut("s_web6")
-        .expect("s_web6")
+    std::sync::Arc::make_mut(rs.addr_sets.get_mut("s_web6").expect("s_web6"))
         .ranges
         .push((pod, pod));
     rs.dispatch
@@ -28,7 +26,7 @@ fn remove_pods(rs: &mut Ruleset) {
     for pod in ["10.0.1.1", "fd00::1:1"].map(example::ip) {
         rs.addr_sets
             .values_mut()
-            .for_each(|s| s.ranges.retain(|r| r.0 != pod));
+            .for_each(|s| std::sync::Arc::make_mut(s).ranges.retain(|r| r.0 != pod));
         rs.dispatch.values_mut().for_each(|d| {
             d.remove(&pod);
         });
@@ -60,7 +58,7 @@ fn retarget(rs: &mut Ruleset) {
 /// A named-port element (addr . proto . port, a concatenation) added and
 /// one removed.
 fn named_port_elements(rs: &mut Ruleset) {
-    let set = rs.named_port_sets.get_mut("n_http4").expect("n_http4");
+    let set = std::sync::Arc::make_mut(rs.named_port_sets.get_mut("n_http4").expect("n_http4"));
     set.elements
         .push((example::ip("10.0.2.9"), palisade_model::Protocol::Tcp, 8081));
     set.elements.remove(0);
@@ -200,7 +198,7 @@ fn a_table_of_450k_elements_loads_in_one_batch() {
         ranges: addrs.iter().map(|a| (*a, *a)).collect(),
         origin: "450,000 pods".into(),
     };
-    rs.addr_sets.insert("s_big".into(), set);
+    rs.addr_sets.insert("s_big".into(), set.into());
     let batch = palisade_nft::netlink::full_load(&rs, TABLE).unwrap();
     assert!(batch.bytes.len() > 4 << 20, "{} bytes", batch.bytes.len());
     palisade_nft::netlink::send(Some(&ns.name), &batch).expect("one batch");

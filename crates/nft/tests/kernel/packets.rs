@@ -81,7 +81,7 @@ fn ruleset(ports: &[u16]) -> Ruleset {
         ranges: vec![(ip(A), ip(A))],
         origin: "pod a".into(),
     };
-    rs.addr_sets.insert("s_a".into(), a);
+    rs.addr_sets.insert("s_a".into(), a.into());
     let ranges = ports.iter().map(|&p| (Protocol::Tcp, p, p)).collect();
     rs.port_sets.insert(
         "p_b".into(),
@@ -110,7 +110,7 @@ fn ruleset(ports: &[u16]) -> Ruleset {
         deny_counter: "k_deny_b".into(),
         audit: false,
     };
-    rs.chains.insert("c_i_b".into(), chain);
+    rs.chains.insert("c_i_b".into(), chain.into());
     let kind = CounterKind::Rule {
         policy: policy.clone(),
         direction: Direction::Ingress,
@@ -140,7 +140,7 @@ fn isolate_a_egress(rs: &mut Ruleset) {
         deny_counter: "k_deny_a".into(),
         audit: false,
     };
-    rs.chains.insert("c_e_a".into(), chain);
+    rs.chains.insert("c_e_a".into(), chain.into());
     let deny = CounterKind::DefaultDeny {
         direction: Direction::Egress,
         isolated_by: vec![policy],

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use palisade_compile::{
@@ -47,7 +48,7 @@ fn synthetic(pods: usize, chains: usize) -> Ruleset {
             ranges,
             origin: format!("pods of p{c}"),
         };
-        rs.addr_sets.insert(format!("s_{c}"), set);
+        rs.addr_sets.insert(format!("s_{c}"), set.into());
         let provenance = Provenance {
             policy: policy.clone(),
             direction: Direction::Ingress,
@@ -71,7 +72,7 @@ fn synthetic(pods: usize, chains: usize) -> Ruleset {
             deny_counter: format!("k_deny_{c}"),
             audit: false,
         };
-        rs.chains.insert(format!("c_{c}"), chain);
+        rs.chains.insert(format!("c_{c}"), chain.into());
         let kind = CounterKind::Rule {
             policy: policy.clone(),
             direction: Direction::Ingress,
@@ -111,9 +112,7 @@ fn timings_of_full_apply_and_one_element_delta() {
     assert_eq!(state, expected(&rs).unwrap());
 
     let new_pod = pod(pods);
-    rs.addr_sets
-        .get_mut("s_0")
-        .expect("s_0")
+    Arc::make_mut(rs.addr_sets.get_mut("s_0").expect("s_0"))
         .ranges
         .push((new_pod, new_pod));
     rs.dispatch
@@ -127,16 +126,16 @@ fn timings_of_full_apply_and_one_element_delta() {
     assert_eq!(read(&nft), expected(&rs).unwrap());
 
     let known = rs.clone();
-    rs.addr_sets.get_mut("s_0").expect("s_0").ranges.pop();
+    Arc::make_mut(rs.addr_sets.get_mut("s_0").expect("s_0"))
+        .ranges
+        .pop();
     rs.dispatch
         .get_mut(&Direction::Ingress)
         .expect("ingress")
         .remove(&new_pod);
     let hot = nft.reconcile_from(&known, &rs).unwrap();
     assert_eq!(hot.kind, ApplyKind::Delta);
-    rs.addr_sets
-        .get_mut("s_0")
-        .expect("s_0")
+    Arc::make_mut(rs.addr_sets.get_mut("s_0").expect("s_0"))
         .ranges
         .push((new_pod, new_pod));
     rs.dispatch
