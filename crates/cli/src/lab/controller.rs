@@ -190,7 +190,6 @@ pub fn serve(name: &str) -> Result<ExitCode> {
         lab.state.policies.len(),
         ms(t.elapsed())
     );
-    lab.prepare();
     let listener = UnixListener::bind(socket(name)).context("listening on the lab's socket")?;
     let (sock, netns, children) = (socket(name), lab.node.netns(), lab.children.clone());
     std::thread::spawn(move || watch(&sock, &netns, &children));
@@ -234,7 +233,6 @@ fn handle(lab: &mut Lab, mut stream: UnixStream) {
         eprintln!("replying: {e}");
     }
     drop(stream);
-    lab.prepare();
     if fatal {
         eprintln!("exiting: the lab's state could not be read back after a failed command");
         std::process::exit(1);

@@ -32,6 +32,16 @@ pub enum Touch {
 }
 
 impl Touched {
+    /// What the compiler must compare (`palisade_compile::Touched`), or
+    /// `None` for everything (an import).
+    pub fn for_compiler(&self) -> Option<palisade_compile::Touched> {
+        (!self.all).then(|| palisade_compile::Touched {
+            namespaces: self.namespaces.clone(),
+            pods: self.pods.clone(),
+            policies: self.policies.clone(),
+        })
+    }
+
     pub fn add(&mut self, t: Touch) {
         match t {
             Touch::Namespace(n) => _ = self.namespaces.insert(n),

@@ -1,7 +1,8 @@
 //! The lab as the controller holds it between commands: the state, a model
 //! `Cluster` kept in step with it, one `Reconciler` (so the incremental
-//! compiler keeps its caches) and the ruleset the kernel was last brought
-//! to. Every command that changes the lab runs against this value.
+//! compiler keeps the previous compilation and patches it for what a
+//! command touched) and the ruleset the kernel was last brought to. Every
+//! command that changes the lab runs against this value.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -41,12 +42,13 @@ pub struct Lab {
     /// Pods' processes this controller started (reaped when they exit).
     pub children: Arc<Mutex<Vec<u32>>>,
     /// In step with `state` after every commit.
-    cluster: Arc<Cluster>,
+    cluster: Cluster,
     /// What the command being run changed (`Lab::touch`).
     touched: Touched,
-    /// The compiler's next copy of `cluster`, made in the background after
-    /// the last update (off the command's path): it takes its input by value.
-    spare: Spare,
+    /// The compiler last saw a cluster that is not the resident one plus
+    /// what the next command touches (a command failed after compiling):
+    /// the next compile compares everything.
+    compare_all: bool,
     reconciler: Reconciler,
     /// What the kernel's table holds, when known (`None`: read it back).
     known: Option<Ruleset>,
@@ -63,21 +65,6 @@ pub enum Known {
     ReadBack,
 }
 
-/// The cluster handed to the compiler, which keeps it.
-struct Snapshot(Option<Cluster>);
-
-impl palisade_reconcile::StateSource for Snapshot {
-    fn snapshot(&mut self) -> Option<Cluster> {
-        self.0.take()
-    }
-}
-
-/// A copy of the resident cluster for the next compile.
-enum Spare {
-    None,
-    Copying(std::thread::JoinHandle<Cluster>),
-}
-
 impl Lab {
     /// Opens lab `name` from its state file. Nothing is programmed yet:
     /// call [`Lab::reconcile`] with [`Known::ReadBack`] first.
@@ -90,9 +77,9 @@ impl Lab {
             LocalPods::Node(LAB_NODE.into()),
         );
         Ok(Lab {
-            cluster: Arc::new(state.to_cluster()),
-            spare: Spare::None,
+            cluster: state.to_cluster(),
             touched: Touched::default(),
+            compare_all: true,
             state,
             node,
             out: Out::default(),
@@ -125,77 +112,55 @@ impl Lab {
     pub fn commit(&mut self) -> Result<()> {
         let t = Instant::now();
         let touched = std::mem::take(&mut self.touched);
-        let mut next = self.take_spare();
-        let copied = t.elapsed();
-        let changed = model_sync::sync_touched(&self.state, &mut next, &touched);
+        let changed = model_sync::sync_touched(&self.state, &mut self.cluster, &touched);
         debug_assert!(
-            next == self.state.to_cluster(),
+            self.cluster == self.state.to_cluster(),
             "a command changed the state without Lab::touch"
         );
         let synced = t.elapsed();
-        let result = self.reconcile_cluster(next, Known::Trust);
+        self.reconcile_cluster(touched.for_compiler(), Known::Trust)?;
         let reconciled = t.elapsed();
-        model_sync::sync_touched(&self.state, Arc::make_mut(&mut self.cluster), &touched);
-        result?;
-        self.prepare();
-        let resident = t.elapsed();
         services::sync(&self.node, &self.state)?;
         let services = t.elapsed();
         self.persist()?;
         self.out.trace(format_args!(
-            "commit: {}model updated in place ({changed} objects changed) {:.1} ms, reconcile {:.1} ms; then resident model updated {:.1} ms, services {:.1} ms, state and known ruleset saved {:.1} ms",
-            match copied.as_secs_f64() > 0.0005 {
-                true => format!("waited {:.1} ms for the model's copy, ", ms(copied)),
-                false => String::new(),
-            },
-            ms(synced - copied),
+            "commit: model updated in place ({changed} objects changed) {:.1} ms, reconcile {:.1} ms; then services {:.1} ms, state and known ruleset saved {:.1} ms",
+            ms(synced),
             ms(reconciled - synced),
-            ms(resident - reconciled),
-            ms(services - resident),
+            ms(services - reconciled),
             ms(t.elapsed() - services)
         ));
         Ok(())
-    }
-
-    /// The copy made after the last command (or one made now).
-    fn take_spare(&mut self) -> Cluster {
-        match std::mem::replace(&mut self.spare, Spare::None) {
-            Spare::Copying(h) => h.join().expect("copying the model panicked"),
-            Spare::None => (*self.cluster).clone(),
-        }
-    }
-
-    /// Starts copying the resident cluster for the next command, in the
-    /// background (after the kernel update, while the files are written;
-    /// the controller calls it after every reply too).
-    pub fn prepare(&mut self) {
-        if let Spare::None = self.spare {
-            let cluster = Arc::clone(&self.cluster);
-            self.spare = Spare::Copying(std::thread::spawn(move || (*cluster).clone()));
-        }
     }
 
     /// Compiles the cluster for the lab node's pods and applies the
     /// difference to the node's table: against the known ruleset, or
     /// against the table read back.
     pub fn reconcile(&mut self, how: Known) -> Result<()> {
-        let mut next = self.take_spare();
-        model_sync::sync(&self.state, &mut next);
-        self.reconcile_cluster(next, how)
+        model_sync::sync(&self.state, &mut self.cluster);
+        self.reconcile_cluster(None, how)
     }
 
-    fn reconcile_cluster(&mut self, next: Cluster, how: Known) -> Result<()> {
+    /// `touched`: what changed since the last compile (`None`: compare
+    /// everything).
+    fn reconcile_cluster(
+        &mut self,
+        touched: Option<palisade_compile::Touched>,
+        how: Known,
+    ) -> Result<()> {
         let known = match how {
             Known::Trust => self.known.take(),
             Known::ReadBack => None,
         };
-        self.known = None;
         known::forget(&LabState::dir(&self.state.name))?;
-        let t = Instant::now();
-        let mut source = Snapshot(Some(next));
+        let touched = touched.filter(|_| !std::mem::take(&mut self.compare_all));
+        // Whatever happens below, the compiler will have seen this cluster.
+        self.compare_all = true;
         let outcome = match &known {
-            Some(k) => self.reconciler.reconcile_from(&mut source, k),
-            None => self.reconciler.reconcile(&mut source),
+            Some(k) => self
+                .reconciler
+                .reconcile_cluster_from(&self.cluster, touched.as_ref(), k),
+            None => self.reconciler.reconcile_cluster(&self.cluster),
         }
         .context("programming the node's nftables")?;
         let Outcome::Applied {
@@ -206,18 +171,29 @@ impl Lab {
         else {
             return Ok(());
         };
+        // The compiler saw exactly the resident cluster: the next command's
+        // touched objects are all that can differ.
+        self.compare_all = false;
         self.out.trace(format_args!(
-            "ruleset {:?} against {}: {} lines; compile {:.1} ms (of which compile proper {:.1} ms), nft {:.1} ms",
+            "ruleset {:?} against {}: {} lines; compile {:.1} ms ({}), nft {:.1} ms",
             report.kind,
-            if known.is_some() { "known state" } else { "read-back" },
+            if known.is_some() {
+                "known state"
+            } else {
+                "read-back"
+            },
             report.lines,
-            ms(t.elapsed() - report.duration),
             ms(compile_time),
+            if touched.is_some() {
+                "touched objects compared"
+            } else {
+                "whole cluster compared"
+            },
             ms(report.duration),
         ));
         self.known = Some(*ruleset);
-        // Freeing the previous ruleset (hundreds of thousands of set
-        // elements at 10,000 pods) is left to another thread.
+        // Freeing the previous ruleset (its sets may be shared with the new
+        // one; the rest can be large) is left to another thread.
         std::thread::spawn(move || drop(known));
         Ok(())
     }
@@ -248,7 +224,9 @@ impl Lab {
     pub fn revert(&mut self) -> Result<()> {
         self.touched = Touched::default();
         self.state = LabState::read(&self.state.name)?;
-        model_sync::sync(&self.state, Arc::make_mut(&mut self.cluster));
+        model_sync::sync(&self.state, &mut self.cluster);
+        // The compiler may have seen the reverted change.
+        self.compare_all = true;
         Ok(())
     }
 }
