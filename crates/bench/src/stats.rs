@@ -25,6 +25,23 @@ pub fn median(samples: &[f64]) -> Option<f64> {
     })
 }
 
+/// An approximate 95% confidence interval of the median, distribution
+/// free: the order statistics at ranks `(n - 1.96 sqrt(n)) / 2` and
+/// `1 + (n + 1.96 sqrt(n)) / 2` (the binomial's normal approximation; with
+/// few samples it widens to the smallest and largest). `None` for no samples.
+pub fn median_ci95(samples: &[f64]) -> Option<(f64, f64)> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut s = samples.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len() as f64;
+    let half = 1.96 * n.sqrt() / 2.0;
+    let low = ((n / 2.0 - half).floor() as usize).max(1);
+    let high = ((1.0 + n / 2.0 + half).ceil() as usize).min(s.len());
+    Some((s[low - 1], s[high - 1]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +56,19 @@ mod tests {
         assert_eq!(quantile(&[], 0.5), None);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
         assert_eq!(median(&[5.0, 1.0, 3.0]), Some(3.0));
+    }
+
+    #[test]
+    fn median_confidence_interval() {
+        let s: Vec<f64> = (1..=100).map(f64::from).collect();
+        // Ranks 40 and 61 for n = 100 (the textbook interval).
+        assert_eq!(median_ci95(&s), Some((40.0, 61.0)));
+        let few = [3.0, 1.0, 2.0];
+        assert_eq!(
+            median_ci95(&few),
+            Some((1.0, 3.0)),
+            "few samples: the range"
+        );
+        assert_eq!(median_ci95(&[]), None);
     }
 }

@@ -60,10 +60,10 @@ fn tiny_bench_runs_and_its_numbers_are_real() {
         let denied = if name == "none" { "open" } else { "denied" };
         assert_eq!(cells[8], denied, "{name}: the control port: {cells:?}");
         if name != "none" {
-            let quartiles: Vec<f64> = cells[3].split('-').map(|q| q.parse().unwrap()).collect();
+            let ci: Vec<f64> = cells[3].split('-').map(|q| q.parse().unwrap()).collect();
             assert!(
-                quartiles.len() == 2 && quartiles[0] > 0.0 && quartiles[0] <= quartiles[1],
-                "{name}: quartiles of two pairs' ratios: {cells:?}"
+                ci.len() == 2 && ci[0] > 0.0 && ci[0] <= ci[1],
+                "{name}: confidence interval of two pairs' ratios: {cells:?}"
             );
         }
     }

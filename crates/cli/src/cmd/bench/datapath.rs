@@ -265,12 +265,12 @@ fn ratio_cell(ratios: &[f64]) -> String {
     }
 }
 
-/// The first and third quartiles of ratios, in percent (`-` under 2 pairs).
-fn quartiles_cell(ratios: &[f64]) -> String {
-    let q = |p| 100.0 * stats::quantile(ratios, p).unwrap_or(f64::NAN);
-    match ratios.len() {
-        0 | 1 => "-".into(),
-        _ => format!("{:.1}-{:.1}", q(0.25), q(0.75)),
+/// The 95% confidence interval of the median of ratios, in percent (`-`
+/// under 2 pairs).
+fn interval_cell(ratios: &[f64]) -> String {
+    match (ratios.len(), stats::median_ci95(ratios)) {
+        (2.., Some((low, high))) => format!("{:.1}-{:.1}", 100.0 * low, 100.0 * high),
+        _ => "-".into(),
     }
 }
 
@@ -296,10 +296,10 @@ fn print_table(a: &Args, configs: &[Config], none: &Samples, samples: &[Samples]
             c.policies.map_or("-".into(), |n| n.to_string()),
             format!("{:.0}", med(&s.rate)),
             ratio_cell(&s.rate_ratio),
-            quartiles_cell(&s.rate_ratio),
+            interval_cell(&s.rate_ratio),
             format!("{:.2}", med(&s.bps) / 1e9),
             ratio_cell(&s.bps_ratio),
-            quartiles_cell(&s.bps_ratio),
+            interval_cell(&s.bps_ratio),
             format!("{:.0}", med(&s.load_ms)),
             "denied".into(),
             s.failures.to_string(),
@@ -307,7 +307,7 @@ fn print_table(a: &Args, configs: &[Config], none: &Samples, samples: &[Samples]
         ]
     }));
     println!(
-        "\nDATA PATH: {} synthetic pods ({}); {} pairs per ruleset, each ruleset measured next to no ruleset\n(its table made dormant), alternating which goes first; medians; \"vs none\": median (and quartiles) of the pairs' ratios\n{} workers x {} s of connections, {} s of iperf3 per measurement",
+        "\nDATA PATH: {} synthetic pods ({}); {} pairs per ruleset, each ruleset measured next to no ruleset\n(its table made dormant), alternating which goes first; medians; \"vs none\": median of the pairs' ratios and its 95% confidence interval\n{} workers x {} s of connections, {} s of iperf3 per measurement",
         a.pods,
         a.scope.describe(),
         a.runs,
@@ -323,10 +323,10 @@ fn print_table(a: &Args, configs: &[Config], none: &Samples, samples: &[Samples]
                 "policies",
                 "conn/s",
                 "vs none",
-                "quartiles",
+                "95% CI",
                 "Gbit/s",
                 "vs none",
-                "quartiles",
+                "95% CI",
                 "load ms",
                 "port 7001",
                 "failed",

@@ -31,7 +31,8 @@ use anyhow::{bail, Result};
 /// iperf3 throughput (--iperf-seconds). Each ruleset is loaded once and
 /// measured in --runs pairs with no ruleset (its table made dormant, so the
 /// two sides of a pair are seconds apart); the table gives medians, and the
-/// ratio to no ruleset as the median (quartiles) of the pairs' ratios.
+/// ratio to no ruleset as the median of the pairs' ratios with its 95%
+/// confidence interval.
 ///
 /// control: with --pods pods and --control-policies policies of state, runs
 /// `palisade lab label`, `lab apply` and `lab delete` --trials times each
