@@ -1,6 +1,7 @@
 //! Bulk TCP throughput with iperf3 (Debian package `iperf3`), between two
 //! network namespaces.
 
+use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -78,6 +79,90 @@ pub fn run(netns_name: &str, server: IpAddr, port: u16, secs: u32) -> Result<f64
     Err(IperfError::Failed(last))
 }
 
+/// One periodic report of a running iperf3 client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    /// Seconds since the test started.
+    pub start: f64,
+    pub end: f64,
+    pub bits_per_second: f64,
+}
+
+/// Runs the client inside `netns_name` for `secs` seconds with a report
+/// every `interval` seconds, and calls `after` with each report as soon as
+/// iperf3 prints it (`--forceflush`), so the caller can change something
+/// at a report boundary. Returns every report, in order.
+pub fn run_reporting(
+    netns_name: &str,
+    server: IpAddr,
+    port: u16,
+    secs: u32,
+    interval: f64,
+    mut after: impl FnMut(&Report) -> Result<(), String>,
+) -> Result<Vec<Report>, IperfError> {
+    let mut child = netns::command(netns_name, IPERF3)
+        .args([
+            "-c",
+            &server.to_string(),
+            "-p",
+            &port.to_string(),
+            "-t",
+            &secs.to_string(),
+            "-i",
+            &interval.to_string(),
+            "-f",
+            "m",
+            "--forceflush",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut reports = Vec::new();
+    let mut failure = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        let Some(r) = parse_report(&line) else {
+            continue;
+        };
+        if failure.is_none() {
+            failure = after(&r).err();
+        }
+        reports.push(r);
+    }
+    let out = child.wait_with_output()?;
+    if let Some(why) = failure {
+        return Err(IperfError::Failed(why));
+    }
+    if !out.status.success() || reports.is_empty() {
+        return Err(IperfError::Failed(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    Ok(reports)
+}
+
+/// A periodic report line of `iperf3 -f m` (`[  5]   0.10-0.20   sec   130
+/// MBytes  10918 Mbits/sec    0   1.39 MBytes`); `None` for any other line,
+/// the final `sender` / `receiver` summaries included.
+pub fn parse_report(line: &str) -> Option<Report> {
+    if !line.starts_with('[') || line.contains("sender") || line.contains("receiver") {
+        return None;
+    }
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| w.contains('-') && w.contains('.'))?;
+    let (start, end) = words[at].split_once('-')?;
+    let rate = words.iter().position(|w| *w == "Mbits/sec")?;
+    Some(Report {
+        start: start.parse().ok()?,
+        end: end.parse().ok()?,
+        bits_per_second: words.get(rate.checked_sub(1)?)?.parse::<f64>().ok()? * 1e6,
+    })
+}
+
 /// `end.sum_received.bits_per_second` of `iperf3 -J` output.
 pub fn parse(json: &str) -> Result<f64, IperfError> {
     let v: serde_json::Value =
@@ -97,6 +182,23 @@ pub fn available() -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parses_report_lines_only() {
+        let r = super::parse_report(
+            "[  5]   0.10-0.20   sec   130 MBytes  10918 Mbits/sec    0   1.39 MBytes       ",
+        )
+        .unwrap();
+        assert_eq!((r.start, r.end, r.bits_per_second), (0.1, 0.2, 10918e6));
+        for other in [
+            "[  5]   0.00-2.00   sec  2.55 GBytes  10950 Mbits/sec    0             sender",
+            "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd",
+            "Connecting to host 10.0.0.2, port 5201",
+            "- - - - - - - - - - - - - - - - - - - - - - - - -",
+        ] {
+            assert_eq!(super::parse_report(other), None, "{other}");
+        }
+    }
+
     #[test]
     fn parses_the_received_rate() {
         let j = r#"{"end": {"sum_received": {"bits_per_second": 1.5e10}}}"#;

@@ -10,8 +10,11 @@
 //!   selected pod, peer and port, in one chain) holding the same policies.
 //! - [`loadgen`]: new TCP connections per second between two network
 //!   namespaces; [`iperf`]: bulk throughput with iperf3.
+//! - [`alternate`]: one iperf3 flow with the ruleset switched in and out
+//!   of the path, compared block by block.
 //! - [`stats`] and [`table`]: medians, percentiles and the printed table.
 
+pub mod alternate;
 pub mod iperf;
 pub mod linear;
 pub mod loadgen;

@@ -36,6 +36,8 @@ fn tiny_bench_runs_and_its_numbers_are_real() {
             "0.5",
             "--iperf-seconds",
             "1",
+            "--flow-seconds",
+            "3",
             "--linear-cap",
             "2000",
             "--trials",
@@ -71,6 +73,18 @@ fn tiny_bench_runs_and_its_numbers_are_real() {
         row(&stdout, "linear 30").join(" ").contains("capped"),
         "the cap is reported"
     );
+    let (_, flow) = stdout
+        .split_once("THROUGHPUT, ONE FLOW")
+        .expect("the one-flow table is printed");
+    for name in ["palisade 3", "palisade 30", "linear 3", "linear 30"] {
+        let cells = row(flow, name);
+        let blocks: usize = cells[0].parse().unwrap();
+        let ratio: f64 = cells[1].trim_end_matches('%').parse().unwrap();
+        assert!(
+            blocks >= 2 && ratio > 0.0,
+            "{name}: 3 s switched every 0.5 s give blocks with a ratio: {cells:?}"
+        );
+    }
     for name in [
         "lab label (allow)",
         "lab label (deny)",

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use palisade_bench::alternate::{self, Sample};
 use palisade_bench::iperf::{self, IperfServer};
 use palisade_bench::loadgen::{self, Server};
 use palisade_bench::{linear, stats, table, world};
@@ -39,6 +40,8 @@ struct Samples {
     bps_ratio: Vec<f64>,
     load_ms: Vec<f64>,
     failures: u64,
+    /// One flow with the ruleset switched in and out (`alternate`).
+    flow_ratio: Vec<f64>,
 }
 
 /// One measurement: connections per second (and failures), bits per second.
@@ -120,10 +123,94 @@ pub fn run(a: &Args) -> Result<()> {
             s.rate_ratio.push(with.rate / base.rate);
             s.bps_ratio.push(with.bps / base.bps);
         }
+        if a.flow_seconds > 0 {
+            s.flow_ratio = switched_flow(&lab, c, &client_ns, a.flow_seconds)?;
+        }
     }
     remove_tables(&lab);
     print_table(a, &configs, &none, &samples);
+    if a.flow_seconds > 0 {
+        print_flow_table(a, &configs, &samples);
+    }
     Ok(())
+}
+
+/// iperf3 reports per second, and reports per block with or without the
+/// ruleset: the ruleset is switched every half second.
+const REPORT_SECONDS: f64 = 0.1;
+const REPORTS_PER_BLOCK: usize = 5;
+
+/// One iperf3 flow of `secs` seconds while `c`'s table is switched between
+/// active and dormant every [`REPORTS_PER_BLOCK`] reports; the ratio of each
+/// active block to the dormant blocks beside it ([`alternate::ratios`]).
+fn switched_flow(lab: &BenchLab, c: &Config, client_ns: &str, secs: u32) -> Result<Vec<f64>> {
+    set_active(lab, c, true)?;
+    let mut active = true;
+    // The first report holds the connection's start-up: left out.
+    let mut switched = true;
+    let mut states = Vec::new();
+    let reports = iperf::run_reporting(
+        client_ns,
+        lab.server.1,
+        world::IPERF_PORT,
+        secs,
+        REPORT_SECONDS,
+        |_| {
+            states.push((active, std::mem::take(&mut switched)));
+            if states.len() % REPORTS_PER_BLOCK == 0 {
+                active = !active;
+                set_active(lab, c, active).map_err(|e| format!("{e:#}"))?;
+                // The switch lands during the next report.
+                switched = true;
+            }
+            Ok(())
+        },
+    )
+    .with_context(|| format!("{}: one flow, switched", c.name))?;
+    set_active(lab, c, true)?;
+    let samples: Vec<Sample> = reports
+        .iter()
+        .zip(&states)
+        .map(|(r, &(active, switched))| Sample {
+            bits_per_second: r.bits_per_second,
+            active,
+            switched,
+        })
+        .collect();
+    let ratios = alternate::ratios(&samples);
+    eprintln!(
+        "    {:<22} one flow switched in and out: {} blocks, median ratio {:.1}%",
+        c.name,
+        ratios.len(),
+        100.0 * stats::median(&ratios).unwrap_or(f64::NAN)
+    );
+    Ok(ratios)
+}
+
+fn print_flow_table(a: &Args, configs: &[Config], samples: &[Samples]) {
+    let rows: Vec<Vec<String>> = configs
+        .iter()
+        .zip(samples)
+        .map(|(c, s)| {
+            let (median, ci) = match alternate::summary(&s.flow_ratio) {
+                Some((m, (lo, hi))) => (
+                    format!("{:.1}%", 100.0 * m),
+                    format!("{:.1}-{:.1}", 100.0 * lo, 100.0 * hi),
+                ),
+                None => ("-".into(), "-".into()),
+            };
+            vec![c.name.clone(), s.flow_ratio.len().to_string(), median, ci]
+        })
+        .collect();
+    println!(
+        "\nTHROUGHPUT, ONE FLOW: one iperf3 flow of {} s per ruleset, the ruleset switched into and out of the\npath every {:.1} s (table dormant in between); each block with it vs the blocks without it beside it\n(reports during a switch left out); median of the blocks' ratios and its 95% confidence interval",
+        a.flow_seconds,
+        REPORT_SECONDS * REPORTS_PER_BLOCK as f64
+    );
+    print!(
+        "{}",
+        table::render(&["config", "blocks", "vs none", "95% CI"], &rows)
+    );
 }
 
 /// Pause after loading a ruleset, before its first measurement.

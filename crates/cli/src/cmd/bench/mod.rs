@@ -32,7 +32,9 @@ use anyhow::{bail, Result};
 /// measured in --runs pairs with no ruleset (its table made dormant, so the
 /// two sides of a pair are seconds apart); the table gives medians, and the
 /// ratio to no ruleset as the median of the pairs' ratios with its 95%
-/// confidence interval.
+/// confidence interval. Then, per ruleset, one iperf3 flow of
+/// --flow-seconds with the ruleset switched in and out every half second,
+/// compared block by block (a finer throughput comparison).
 ///
 /// control: with --pods pods and --control-policies policies of state, runs
 /// `palisade lab label`, `lab apply` and `lab delete` --trials times each
@@ -78,6 +80,11 @@ pub struct Args {
     /// Datapath: seconds of iperf3 per measurement (0: skip throughput).
     #[arg(long, default_value_t = 3)]
     pub iperf_seconds: u32,
+    /// Datapath: seconds of one iperf3 flow per ruleset, the ruleset
+    /// switched into and out of the path every half second (0: skip). Finer
+    /// than separate runs: adjacent blocks of one flow share the moment.
+    #[arg(long, default_value_t = 30)]
+    pub flow_seconds: u32,
     /// Datapath: most accept rules of the linear list (rules of the probe
     /// pods' policies are always all kept; the rest are cut here).
     #[arg(long, default_value_t = 100_000)]
