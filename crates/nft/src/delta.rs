@@ -24,6 +24,8 @@
 mod elements;
 mod plan;
 
+pub(crate) use plan::Classes;
+
 use palisade_compile::Ruleset;
 
 use crate::desired::{Desired, RenderError};
@@ -79,7 +81,7 @@ pub(crate) fn between_parts(
     }
     let want = Desired::from_ir_changed(new, changed)?;
     let cur = Desired::from_ir_changed(old, changed)?.state();
-    if plan::Plan::new(&cur, &want, table).recreates() {
+    if Classes::new(&cur, &want).recreates() {
         let cur = Desired::from_ir(old)?.state();
         return Ok(Hot::Whole(delta_desired(
             &cur,

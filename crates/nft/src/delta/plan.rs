@@ -28,52 +28,22 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// Classifies the differences between `cur` and `want`.
     pub fn new(cur: &'a TableState, want: &'a Desired, table: &'a str) -> Self {
-        let recreate_sets = both(&want.sets, &cur.sets)
-            .filter(|(_, w, c)| (&w.state.key_type, w.state.interval) != (&c.key_type, c.interval))
-            .map(|(n, _, _)| n)
-            .collect();
-        let recreate_maps = both(&want.maps, &cur.maps)
-            .filter(|(_, w, c)| w.0.key_type != c.key_type)
-            .map(|(n, _, _)| n)
-            .collect();
-        let recreate_chains = both(&want.chains, &cur.chains)
-            .filter(|(_, w, c)| w.hook != c.hook)
-            .map(|(n, _, _)| n)
-            .collect();
-        let mut plan = Plan {
+        let Classes {
+            recreate_sets,
+            recreate_maps,
+            recreate_chains,
+            rewrite_chains,
+        } = Classes::new(cur, want);
+        Plan {
             cur,
             want,
             table,
             recreate_sets,
             recreate_maps,
             recreate_chains,
-            rewrite_chains: BTreeSet::new(),
+            rewrite_chains,
             out: ScriptBuilder::default(),
-        };
-        plan.rewrite_chains = plan.chains_to_rewrite();
-        plan
-    }
-
-    /// Whether a set, map or chain must be deleted and re-added.
-    pub fn recreates(&self) -> bool {
-        !(self.recreate_sets.is_empty()
-            && self.recreate_maps.is_empty()
-            && self.recreate_chains.is_empty())
-    }
-
-    fn chains_to_rewrite(&self) -> BTreeSet<&'a str> {
-        both(&self.want.chains, &self.cur.chains)
-            .filter(|(n, w, c)| {
-                !self.recreate_chains.contains(n) && (w.state() != **c || self.refs_recreated(w))
-            })
-            .map(|(n, _, _)| n)
-            .collect()
-    }
-
-    fn refs_recreated(&self, chain: &DesiredChain) -> bool {
-        chain.refs.iter().any(|r| {
-            self.recreate_sets.contains(r.as_str()) || self.recreate_maps.contains(r.as_str())
-        })
+        }
     }
 
     /// Writes the statements in the order the kernel accepts.
@@ -233,6 +203,63 @@ impl<'a> Plan<'a> {
             .maps
             .get(name)
             .map_or_else(|| format!("map {name}"), |m| m.1.clone())
+    }
+}
+
+/// What differs between the table and the desired state, by the repair it
+/// needs: the one classification the text script ([`Plan`]) and the
+/// netlink batch (`crate::netlink::plan`) both follow.
+pub(crate) struct Classes<'a> {
+    /// In both, but key type or interval flag differ: delete and re-add.
+    pub recreate_sets: BTreeSet<&'a str>,
+    /// In both, but key type differs: delete and re-add.
+    pub recreate_maps: BTreeSet<&'a str>,
+    /// In both, but the hook differs: delete and re-add.
+    pub recreate_chains: BTreeSet<&'a str>,
+    /// In both with the same hook, but rules differ or reference a recreated
+    /// set or map: flush and re-add the rules.
+    pub rewrite_chains: BTreeSet<&'a str>,
+}
+
+impl<'a> Classes<'a> {
+    pub(crate) fn new(cur: &'a TableState, want: &'a Desired) -> Self {
+        let recreate_sets: BTreeSet<&str> = both(&want.sets, &cur.sets)
+            .filter(|(_, w, c)| (&w.state.key_type, w.state.interval) != (&c.key_type, c.interval))
+            .map(|(n, _, _)| n)
+            .collect();
+        let recreate_maps: BTreeSet<&str> = both(&want.maps, &cur.maps)
+            .filter(|(_, w, c)| w.0.key_type != c.key_type)
+            .map(|(n, _, _)| n)
+            .collect();
+        let recreate_chains: BTreeSet<&str> = both(&want.chains, &cur.chains)
+            .filter(|(_, w, c)| w.hook != c.hook)
+            .map(|(n, _, _)| n)
+            .collect();
+        let refs_recreated = |chain: &DesiredChain| {
+            chain
+                .refs
+                .iter()
+                .any(|r| recreate_sets.contains(r.as_str()) || recreate_maps.contains(r.as_str()))
+        };
+        let rewrite_chains = both(&want.chains, &cur.chains)
+            .filter(|(n, w, c)| {
+                !recreate_chains.contains(n) && (w.state() != **c || refs_recreated(w))
+            })
+            .map(|(n, _, _)| n)
+            .collect();
+        Classes {
+            recreate_sets,
+            recreate_maps,
+            recreate_chains,
+            rewrite_chains,
+        }
+    }
+
+    /// Whether a set, map or chain is deleted and re-added.
+    pub(crate) fn recreates(&self) -> bool {
+        !(self.recreate_sets.is_empty()
+            && self.recreate_maps.is_empty()
+            && self.recreate_chains.is_empty())
     }
 }
 

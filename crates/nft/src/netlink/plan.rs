@@ -12,6 +12,7 @@ use super::encode::{Batch, Op};
 use super::expr::{new_rule, IsInterval};
 use super::objects::SetRef;
 use super::Unsupported;
+use crate::delta::Classes;
 use crate::desired::Desired;
 use crate::state::{Element, TableState};
 
@@ -59,39 +60,23 @@ struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     fn new(cur: &'a TableState, want: &'a Desired, table: &'a str, batch: Batch) -> Self {
-        let recreate_sets = both(&want.sets, &cur.sets)
-            .filter(|(_, w, c)| (&w.state.key_type, w.state.interval) != (&c.key_type, c.interval))
-            .map(|(n, _, _)| n)
-            .collect();
-        let recreate_maps = both(&want.maps, &cur.maps)
-            .filter(|(_, w, c)| w.0.key_type != c.key_type)
-            .map(|(n, _, _)| n)
-            .collect();
-        let recreate_chains: BTreeSet<&str> = both(&want.chains, &cur.chains)
-            .filter(|(_, w, c)| w.hook != c.hook)
-            .map(|(n, _, _)| n)
-            .collect();
-        let mut p = Plan {
+        let Classes {
+            recreate_sets,
+            recreate_maps,
+            recreate_chains,
+            rewrite_chains,
+        } = Classes::new(cur, want);
+        Plan {
             cur,
             want,
             table,
             recreate_sets,
             recreate_maps,
             recreate_chains,
-            rewrite_chains: BTreeSet::new(),
+            rewrite_chains,
             ids: BTreeMap::new(),
             batch,
-        };
-        p.rewrite_chains = both(&want.chains, &cur.chains)
-            .filter(|(n, w, c)| {
-                let refs_recreated = w.refs.iter().any(|r| {
-                    p.recreate_sets.contains(r.as_str()) || p.recreate_maps.contains(r.as_str())
-                });
-                !p.recreate_chains.contains(n) && (w.state() != **c || refs_recreated)
-            })
-            .map(|(n, _, _)| n)
-            .collect();
-        p
+        }
     }
 
     fn write(&mut self, interval: IsInterval) -> Result<(), Unsupported> {
@@ -292,19 +277,9 @@ fn chain_label(want: &Desired, name: &str) -> String {
     )
 }
 
-/// Entries present in both maps: (name, wanted, current).
-fn both<'a, W, C>(
-    want: &'a BTreeMap<String, W>,
-    cur: &'a BTreeMap<String, C>,
-) -> impl Iterator<Item = (&'a str, &'a W, &'a C)> {
-    want.iter()
-        .filter_map(|(n, w)| cur.get(n).map(|c| (n.as_str(), w, c)))
-}
-
 /// Whether turning `cur` into `want` deletes and re-adds a set, map or
 /// chain (an object changed type or hook): the hot path then plans over
 /// whole tables, since unchanged chains that use it must be rewritten.
 pub(crate) fn recreates(cur: &TableState, want: &Desired) -> bool {
-    let p = Plan::new(cur, want, "", Batch::default());
-    !(p.recreate_sets.is_empty() && p.recreate_maps.is_empty() && p.recreate_chains.is_empty())
+    Classes::new(cur, want).recreates()
 }
