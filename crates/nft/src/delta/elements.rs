@@ -14,7 +14,7 @@ impl Plan<'_> {
                 .cur
                 .maps
                 .get(name)
-                .filter(|_| !self.recreate_maps.contains(name.as_str()))
+                .filter(|_| !self.classes.recreate_maps.contains(name.as_str()))
             else {
                 continue;
             };
@@ -23,7 +23,7 @@ impl Plan<'_> {
                 .iter()
                 .filter(|(key, chain)| {
                     want.elements.get(*key) != Some(chain)
-                        || self.recreate_chains.contains(chain.as_str())
+                        || self.classes.recreate_chains.contains(chain.as_str())
                 })
                 .map(|(key, _)| key.clone())
                 .collect();
@@ -39,7 +39,7 @@ impl Plan<'_> {
                 .cur
                 .sets
                 .get(name)
-                .filter(|_| !self.recreate_sets.contains(name.as_str()))
+                .filter(|_| !self.classes.recreate_sets.contains(name.as_str()))
             {
                 None => self.add_set(name, set),
                 Some(cur) if cur.elements != set.state.elements => self.patch_set(name, set, cur),
@@ -47,7 +47,9 @@ impl Plan<'_> {
             }
         }
         for (name, (map, label)) in &self.want.maps {
-            if !self.cur.maps.contains_key(name) || self.recreate_maps.contains(name.as_str()) {
+            if !self.cur.maps.contains_key(name)
+                || self.classes.recreate_maps.contains(name.as_str())
+            {
                 let line = format!(
                     "add map inet {} {name} {{ type {}; }}",
                     self.table, map.key_type
@@ -109,7 +111,7 @@ impl Plan<'_> {
                 .cur
                 .maps
                 .get(name)
-                .filter(|_| !self.recreate_maps.contains(name.as_str()));
+                .filter(|_| !self.classes.recreate_maps.contains(name.as_str()));
             let new = want
                 .elements
                 .iter()
@@ -122,6 +124,6 @@ impl Plan<'_> {
 
     pub(super) fn needs_add(&self, cur: Option<&MapState>, key: &str, chain: &String) -> bool {
         let present = cur.and_then(|m| m.elements.get(key)) == Some(chain);
-        !present || self.recreate_chains.contains(chain.as_str())
+        !present || self.classes.recreate_chains.contains(chain.as_str())
     }
 }

@@ -13,35 +13,18 @@ pub struct Plan<'a> {
     pub(super) cur: &'a TableState,
     pub(super) want: &'a Desired,
     pub(super) table: &'a str,
-    /// In both, but key type or interval flag differ: delete and re-add.
-    pub(super) recreate_sets: BTreeSet<&'a str>,
-    /// In both, but key type differs: delete and re-add.
-    pub(super) recreate_maps: BTreeSet<&'a str>,
-    /// In both, but the hook differs: delete and re-add.
-    pub(super) recreate_chains: BTreeSet<&'a str>,
-    /// In both with the same hook, but rules differ or reference a recreated
-    /// set or map: flush and re-add the rules.
-    pub(super) rewrite_chains: BTreeSet<&'a str>,
+    pub(super) classes: Classes<'a>,
     pub(super) out: ScriptBuilder,
 }
 
 impl<'a> Plan<'a> {
     /// Classifies the differences between `cur` and `want`.
     pub fn new(cur: &'a TableState, want: &'a Desired, table: &'a str) -> Self {
-        let Classes {
-            recreate_sets,
-            recreate_maps,
-            recreate_chains,
-            rewrite_chains,
-        } = Classes::new(cur, want);
         Plan {
             cur,
             want,
             table,
-            recreate_sets,
-            recreate_maps,
-            recreate_chains,
-            rewrite_chains,
+            classes: Classes::new(cur, want),
             out: ScriptBuilder::default(),
         }
     }
@@ -76,9 +59,10 @@ impl<'a> Plan<'a> {
             .keys()
             .filter(|n| !self.want.chains.contains_key(*n));
         let flushed: BTreeSet<&str> = self
+            .classes
             .rewrite_chains
             .iter()
-            .chain(&self.recreate_chains)
+            .chain(&self.classes.recreate_chains)
             .copied()
             .chain(gone.map(String::as_str))
             .collect();
@@ -91,16 +75,19 @@ impl<'a> Plan<'a> {
     fn delete_recreated(&mut self) {
         let t = self.table;
         let lines: Vec<(String, String)> = (self
+            .classes
             .recreate_sets
             .iter()
             .map(|n| (self.set_label(n), format!("delete set inet {t} {n}"))))
         .chain(
-            self.recreate_maps
+            self.classes
+                .recreate_maps
                 .iter()
                 .map(|n| (self.map_label(n), format!("delete map inet {t} {n}"))),
         )
         .chain(
-            self.recreate_chains
+            self.classes
+                .recreate_chains
                 .iter()
                 .map(|n| (self.chain_label(n), format!("delete chain inet {t} {n}"))),
         )
@@ -112,7 +99,9 @@ impl<'a> Plan<'a> {
 
     fn add_chains(&mut self) {
         for (name, chain) in &self.want.chains {
-            if self.cur.chains.contains_key(name) && !self.recreate_chains.contains(name.as_str()) {
+            if self.cur.chains.contains_key(name)
+                && !self.classes.recreate_chains.contains(name.as_str())
+            {
                 continue;
             }
             let line = match &chain.hook {
@@ -129,9 +118,9 @@ impl<'a> Plan<'a> {
 
     fn add_rules(&mut self) {
         for (name, chain) in &self.want.chains {
-            let fresh =
-                !self.cur.chains.contains_key(name) || self.recreate_chains.contains(name.as_str());
-            if fresh || self.rewrite_chains.contains(name.as_str()) {
+            let fresh = !self.cur.chains.contains_key(name)
+                || self.classes.recreate_chains.contains(name.as_str());
+            if fresh || self.classes.rewrite_chains.contains(name.as_str()) {
                 let lines: Vec<String> = chain
                     .rules
                     .iter()

@@ -49,10 +49,7 @@ struct Plan<'a> {
     cur: &'a TableState,
     want: &'a Desired,
     table: &'a str,
-    recreate_sets: BTreeSet<&'a str>,
-    recreate_maps: BTreeSet<&'a str>,
-    recreate_chains: BTreeSet<&'a str>,
-    rewrite_chains: BTreeSet<&'a str>,
+    classes: Classes<'a>,
     /// Sets and maps created in this batch, by id.
     ids: BTreeMap<String, u32>,
     batch: Batch,
@@ -60,20 +57,11 @@ struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     fn new(cur: &'a TableState, want: &'a Desired, table: &'a str, batch: Batch) -> Self {
-        let Classes {
-            recreate_sets,
-            recreate_maps,
-            recreate_chains,
-            rewrite_chains,
-        } = Classes::new(cur, want);
         Plan {
             cur,
             want,
             table,
-            recreate_sets,
-            recreate_maps,
-            recreate_chains,
-            rewrite_chains,
+            classes: Classes::new(cur, want),
             ids: BTreeMap::new(),
             batch,
         }
@@ -88,10 +76,15 @@ impl<'a> Plan<'a> {
         }
         self.flush_chains();
         self.delete_map_elements()?;
-        for n in self.recreate_sets.iter().chain(&self.recreate_maps) {
+        for n in self
+            .classes
+            .recreate_sets
+            .iter()
+            .chain(&self.classes.recreate_maps)
+        {
             self.batch.del_set(t, n, &format!("set {n} (recreated)"));
         }
-        for n in &self.recreate_chains {
+        for n in &self.classes.recreate_chains {
             let label = chain_label(want, n);
             self.batch.del_chain(t, n, &label);
         }
@@ -109,7 +102,7 @@ impl<'a> Plan<'a> {
     }
 
     fn fresh_chain(&self, name: &str) -> bool {
-        !self.cur.chains.contains_key(name) || self.recreate_chains.contains(name)
+        !self.cur.chains.contains_key(name) || self.classes.recreate_chains.contains(name)
     }
 
     fn flush_chains(&mut self) {
@@ -120,9 +113,10 @@ impl<'a> Plan<'a> {
             .filter(|n| !self.want.chains.contains_key(*n))
             .map(String::as_str);
         let flushed: BTreeSet<&str> = self
+            .classes
             .rewrite_chains
             .iter()
-            .chain(&self.recreate_chains)
+            .chain(&self.classes.recreate_chains)
             .copied()
             .chain(gone)
             .collect();
@@ -134,7 +128,7 @@ impl<'a> Plan<'a> {
 
     fn delete_map_elements(&mut self) -> Result<(), Unsupported> {
         for (name, (want, label)) in &self.want.maps {
-            if self.recreate_maps.contains(name.as_str()) {
+            if self.classes.recreate_maps.contains(name.as_str()) {
                 continue;
             }
             let Some(cur) = self.cur.maps.get(name) else {
@@ -142,7 +136,7 @@ impl<'a> Plan<'a> {
             };
             let stale = cur.elements.iter().filter(|(key, chain)| {
                 want.elements.get(*key) != Some(chain)
-                    || self.recreate_chains.contains(chain.as_str())
+                    || self.classes.recreate_chains.contains(chain.as_str())
             });
             self.batch
                 .map_elements(Op::Delete, self.table, name, None, stale, label)?;
@@ -159,7 +153,7 @@ impl<'a> Plan<'a> {
                 .cur
                 .sets
                 .get(name)
-                .filter(|_| !self.recreate_sets.contains(name.as_str()));
+                .filter(|_| !self.classes.recreate_sets.contains(name.as_str()));
             match cur {
                 None => {
                     let id = self.next_id(name);
@@ -188,7 +182,9 @@ impl<'a> Plan<'a> {
             }
         }
         for (name, (map, label)) in &self.want.maps {
-            if !self.cur.maps.contains_key(name) || self.recreate_maps.contains(name.as_str()) {
+            if !self.cur.maps.contains_key(name)
+                || self.classes.recreate_maps.contains(name.as_str())
+            {
                 let id = self.next_id(name);
                 self.batch.new_map(t, name, map, id, label)?;
             }
@@ -205,9 +201,9 @@ impl<'a> Plan<'a> {
             (None, None) => interval(set),
         };
         for (name, chain) in &want.chains {
-            let fresh =
-                !cur.chains.contains_key(name) || self.recreate_chains.contains(name.as_str());
-            if fresh || self.rewrite_chains.contains(name.as_str()) {
+            let fresh = !cur.chains.contains_key(name)
+                || self.classes.recreate_chains.contains(name.as_str());
+            if fresh || self.classes.rewrite_chains.contains(name.as_str()) {
                 for rule in &chain.rules {
                     new_rule(
                         &mut self.batch,
@@ -230,10 +226,10 @@ impl<'a> Plan<'a> {
                 .cur
                 .maps
                 .get(name)
-                .filter(|_| !self.recreate_maps.contains(name.as_str()));
+                .filter(|_| !self.classes.recreate_maps.contains(name.as_str()));
             let new = want.elements.iter().filter(|(key, chain)| {
                 let present = cur.and_then(|m| m.elements.get(*key)) == Some(*chain);
-                !present || self.recreate_chains.contains(chain.as_str())
+                !present || self.classes.recreate_chains.contains(chain.as_str())
             });
             let id = self.ids.get(name).copied();
             self.batch
