@@ -49,20 +49,25 @@ impl Drop for IperfServer {
     }
 }
 
+/// `-c SERVER -p PORT -t SECS`.
+fn client_args(server: IpAddr, port: u16, secs: u32) -> [String; 6] {
+    [
+        "-c".into(),
+        server.to_string(),
+        "-p".into(),
+        port.to_string(),
+        "-t".into(),
+        secs.to_string(),
+    ]
+}
+
 /// Runs the client inside `netns_name` for `secs` seconds; returns bits/s received.
 pub fn run(netns_name: &str, server: IpAddr, port: u16, secs: u32) -> Result<f64, IperfError> {
     let mut last = String::new();
     for _ in 0..3 {
         let out = netns::command(netns_name, IPERF3)
-            .args([
-                "-c",
-                &server.to_string(),
-                "-p",
-                &port.to_string(),
-                "-t",
-                &secs.to_string(),
-                "-J",
-            ])
+            .args(client_args(server, port, secs))
+            .arg("-J")
             .stdin(Stdio::null())
             .output()?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -101,19 +106,8 @@ pub fn run_reporting(
     mut after: impl FnMut(&Report) -> Result<(), String>,
 ) -> Result<Vec<Report>, IperfError> {
     let mut child = netns::command(netns_name, IPERF3)
-        .args([
-            "-c",
-            &server.to_string(),
-            "-p",
-            &port.to_string(),
-            "-t",
-            &secs.to_string(),
-            "-i",
-            &interval.to_string(),
-            "-f",
-            "m",
-            "--forceflush",
-        ])
+        .args(client_args(server, port, secs))
+        .args(["-i", &interval.to_string(), "-f", "m", "--forceflush"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

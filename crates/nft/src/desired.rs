@@ -17,6 +17,8 @@ use crate::state::{ChainState, Hook, MapState, SetState, TableState};
 
 mod sets;
 
+pub(crate) use sets::dispatched;
+
 use crate::incremental::{Changed, Only};
 
 use sets::{addr_set, named_port_set, port_set};

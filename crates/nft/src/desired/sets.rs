@@ -99,14 +99,7 @@ fn check_range(
 /// The hairpin set of one family: `addr . addr` for every dispatched pod
 /// address (pods without a dispatch element are not isolated anyway).
 pub fn hairpin(family: Family, rs: &Ruleset) -> DesiredSet {
-    let addrs: std::collections::BTreeSet<IpAddr> = rs
-        .dispatch
-        .values()
-        .flat_map(|m| m.keys())
-        .filter(|ip| Family::of(ip) == family)
-        .copied()
-        .collect();
-    let elements = addrs
+    let elements = dispatched(family, rs)
         .iter()
         .map(|ip| Element(vec![(addr_value(ip), addr_value(ip)); 2]))
         .collect();
@@ -118,6 +111,16 @@ pub fn hairpin(family: Family, rs: &Ruleset) -> DesiredSet {
         false,
         elements,
     )
+}
+
+/// Every dispatched pod address of one family (the hairpin set's pods).
+pub(crate) fn dispatched(family: Family, rs: &Ruleset) -> std::collections::BTreeSet<IpAddr> {
+    rs.dispatch
+        .values()
+        .flat_map(|m| m.keys())
+        .filter(|ip| Family::of(ip) == family)
+        .copied()
+        .collect()
 }
 
 fn desired_set(

@@ -129,14 +129,10 @@ fn hairpin_diff(
     batch: &mut Batch,
 ) -> Option<()> {
     let pairs = |rs: &Ruleset| -> Vec<(IpAddr, ())> {
-        let addrs: BTreeSet<IpAddr> = rs
-            .dispatch
-            .values()
-            .flat_map(|m| m.keys())
-            .filter(|ip| Family::of(ip) == family)
-            .copied()
-            .collect();
-        addrs.into_iter().map(|ip| (ip, ())).collect()
+        crate::desired::dispatched(family, rs)
+            .into_iter()
+            .map(|ip| (ip, ()))
+            .collect()
     };
     let (gone, added) = diff(&pairs(old), &pairs(new));
     let key = |(ip, _): &(IpAddr, ())| hairpin_key(ip, family);

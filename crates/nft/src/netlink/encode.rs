@@ -138,6 +138,26 @@ impl Batch {
         self.messages.push((seq, what));
     }
 
+    /// Starts a set-element message for `set` (and `set_id`, for a set
+    /// created in this batch) and opens its element list; returns the
+    /// message's and the list's starts, to close with `end` and `end_msg`.
+    fn begin_elements(
+        &mut self,
+        kind: u16,
+        flags: u16,
+        table: &str,
+        set: &str,
+        set_id: Option<u32>,
+    ) -> (usize, usize) {
+        let start = self.begin_msg(kind, flags);
+        self.string(LIST_TABLE, table);
+        self.string(LIST_SET, set);
+        if let Some(id) = set_id {
+            self.u32(LIST_SET_ID, id);
+        }
+        (start, self.open(LIST_ELEMENTS))
+    }
+
     /// Elements of an interval set (`NFTA_SET_ELEM_LIST_*`), in one message.
     pub(crate) fn interval_elements(
         &mut self,
@@ -147,13 +167,7 @@ impl Batch {
         elems: &[IntervalElem],
         what: String,
     ) {
-        let start = self.begin_msg(MSG_NEWSETELEM, F_CREATE);
-        self.string(LIST_TABLE, table);
-        self.string(LIST_SET, set);
-        if let Some(id) = set_id {
-            self.u32(LIST_SET_ID, id);
-        }
-        let list = self.open(LIST_ELEMENTS);
+        let (start, list) = self.begin_elements(MSG_NEWSETELEM, F_CREATE, table, set, set_id);
         for (i, e) in elems.iter().enumerate() {
             let elem = self.open(list_index(i));
             let (key, end) = match e {
@@ -236,13 +250,7 @@ impl Batch {
             Op::Add => (MSG_NEWSETELEM, F_CREATE),
             Op::Delete => (MSG_DELSETELEM, 0),
         };
-        let start = self.begin_msg(kind, flags);
-        self.string(LIST_TABLE, table);
-        self.string(LIST_SET, set);
-        if let Some(id) = set_id {
-            self.u32(LIST_SET_ID, id);
-        }
-        let list = self.open(LIST_ELEMENTS);
+        let (start, list) = self.begin_elements(kind, flags, table, set, set_id);
         for (i, e) in elems.iter().enumerate() {
             let elem = self.open(list_index(i));
             let key = self.open(ELEM_KEY);
