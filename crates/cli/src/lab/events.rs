@@ -4,8 +4,9 @@
 //! (`palisade lab flow-recorder`, hidden) in the node's network namespace.
 //! It binds the NFLOG group of the ruleset (`palisade_nft::flowlog`),
 //! attributes each logged packet with the lab's current state (re-read
-//! whenever `state.json` changes: pods by address, chains through the
-//! compiled IR to the isolating policies), deduplicates, and appends one
+//! whenever `state.json` or `known.json` changes: pods by address from the
+//! state, chains to their isolating policies through the ruleset the
+//! controller last applied), deduplicates, and appends one
 //! JSON record per line to `events.jsonl` in the lab's state directory.
 //! `lab events` prints that file as a table (or `-o json`, the records as
 //! the agent's `/flows` API has them); `-f` follows it.
@@ -17,12 +18,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
-use palisade_compile::{compile, LocalPods};
 use palisade_flowlog::{Attributor, FlowLog, FlowRecord};
 use palisade_lab::process::{self, ProcessHandle, ProcessSpec};
 use palisade_lab::Node;
 use palisade_nft::flowlog::FLOW_LOG_GROUP;
 
+use super::known;
 use super::state::LabState;
 
 const EVENTS: &str = "events.jsonl";
@@ -85,7 +86,7 @@ pub fn record(lab: &str) -> Result<ExitCode> {
         .create(true)
         .append(true)
         .open(dir.join(EVENTS))?;
-    let mut state = StateWatch::new(dir.join("state.json"));
+    let mut state = StateWatch::new(&dir);
     loop {
         let received = log.recv()?;
         state.refresh();
@@ -100,38 +101,51 @@ pub fn record(lab: &str) -> Result<ExitCode> {
     }
 }
 
-/// The attributor for the lab's state file, rebuilt when the file changes.
+/// The attributor for the lab's state file and the ruleset the controller
+/// applied (`known.json`), rebuilt when either file changes.
 struct StateWatch {
-    path: PathBuf,
-    seen: Option<SystemTime>,
+    /// The lab's state directory.
+    dir: PathBuf,
+    /// Modification times of the two files at the last rebuild.
+    seen: Option<(SystemTime, SystemTime)>,
     attributor: Attributor,
 }
 
 impl StateWatch {
-    fn new(path: PathBuf) -> Self {
+    fn new(dir: &Path) -> Self {
         Self {
-            path,
+            dir: dir.to_path_buf(),
             seen: None,
             attributor: Attributor::new(),
         }
     }
 
     fn refresh(&mut self) {
-        let modified = fs::metadata(&self.path).and_then(|m| m.modified()).ok();
-        if modified.is_none() || modified == self.seen {
+        let modified = |p: PathBuf| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let state_path = self.dir.join("state.json");
+        // known.json is absent while an update is in flight: keep the
+        // previous attributor and look again on the next round.
+        let (Some(state_at), Some(known_at)) = (
+            modified(state_path.clone()),
+            modified(known::path(&self.dir)),
+        ) else {
+            return;
+        };
+        if self.seen == Some((state_at, known_at)) {
             return;
         }
-        // state.json is replaced atomically (rename): a read sees one version.
-        let Ok(state) = fs::read_to_string(&self.path)
+        // Both files are replaced atomically (rename): a read sees one version.
+        let Ok(state) = fs::read_to_string(&state_path)
             .map_err(anyhow::Error::from)
             .and_then(|t| Ok(serde_json::from_str::<LabState>(&t)?))
         else {
             return;
         };
-        let cluster = state.to_cluster();
-        let rs = compile(&cluster, &LocalPods::All);
-        self.attributor.update(&cluster, &rs);
-        self.seen = modified;
+        let Some(rs) = known::load(&self.dir) else {
+            return;
+        };
+        self.attributor.update(&state.to_cluster(), &rs);
+        self.seen = Some((state_at, known_at));
     }
 }
 

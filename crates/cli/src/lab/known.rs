@@ -2,7 +2,8 @@
 //! controller keeps it in memory and sends the next delta against it
 //! (`Reconciler::reconcile_from`) instead of reading the whole table back
 //! with `nft -j list` (which at 10,000 pods costs more than the update);
-//! it also writes it beside the state file (`known.json`), for tools.
+//! it also writes it beside the state file (`known.json`), where the flow
+//! recorder reads it to attribute denied packets to policies.
 //!
 //! Written only after the kernel accepted an update, and removed before any
 //! update is attempted, so a crash in between leaves no file. `lab up`,
@@ -23,7 +24,6 @@ pub fn path(dir: &Path) -> PathBuf {
 
 /// Reads the ruleset the kernel was last brought to; `None` when absent or
 /// unreadable.
-#[cfg(test)]
 pub fn load(dir: &Path) -> Option<Ruleset> {
     let bytes = fs::read(path(dir)).ok()?;
     serde_json::from_slice(&bytes).ok()
