@@ -22,7 +22,7 @@ use crate::lab::state::LAB_NODE;
 /// script that installs it.
 struct Config {
     name: String,
-    policies: Option<usize>,
+    policies: usize,
     table: &'static str,
     script: String,
     /// What the ruleset holds, for the table.
@@ -98,22 +98,20 @@ pub fn run(a: &Args) -> Result<()> {
             eprintln!("  pair {}/{}", pair + 1, a.runs);
             // Alternate which side of the pair goes first, so a drift in
             // the machine's load over a pair cancels out over the pairs.
-            let order = match pair % 2 {
-                0 => [false, true],
-                _ => [true, false],
-            };
-            let mut pair_of = (None, None);
-            for active in order {
+            let side = |active: bool| -> Result<Measured> {
                 set_active(&lab, c, active)?;
                 check_in_force(&client_ns, conn, control, c, active)?;
-                let m = measure(if active { &c.name } else { "none" })?;
-                match active {
-                    true => pair_of.1 = Some(m),
-                    false => pair_of.0 = Some(m),
+                measure(if active { &c.name } else { "none" })
+            };
+            let (base, with) = match pair % 2 {
+                0 => {
+                    let base = side(false)?;
+                    (base, side(true)?)
                 }
-            }
-            let (Some(base), Some(with)) = pair_of else {
-                unreachable!("both sides of a pair are measured")
+                _ => {
+                    let with = side(true)?;
+                    (side(false)?, with)
+                }
             };
             for (samples, m) in [(&mut none, &base), (&mut *s, &with)] {
                 samples.rate.push(m.rate);
@@ -241,7 +239,7 @@ fn configs(a: &Args, lab: &BenchLab) -> Result<Vec<Config>> {
         );
         out.push(Config {
             name: format!("palisade {n}"),
-            policies: Some(n),
+            policies: n,
             table: TABLE,
             script: script.text,
             size: format!(
@@ -265,7 +263,7 @@ fn configs(a: &Args, lab: &BenchLab) -> Result<Vec<Config>> {
         };
         linear_configs.push(Config {
             name: format!("linear {n}"),
-            policies: Some(n),
+            policies: n,
             table: linear::TABLE,
             script: linear::render(&list),
             size: format!(
@@ -380,7 +378,7 @@ fn print_table(a: &Args, configs: &[Config], none: &Samples, samples: &[Samples]
     rows.extend(configs.iter().zip(samples).map(|(c, s)| {
         vec![
             c.name.clone(),
-            c.policies.map_or("-".into(), |n| n.to_string()),
+            c.policies.to_string(),
             format!("{:.0}", med(&s.rate)),
             ratio_cell(&s.rate_ratio),
             interval_cell(&s.rate_ratio),
