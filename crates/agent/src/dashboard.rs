@@ -37,9 +37,9 @@ impl Source for AgentView {
         Some(cluster)
     }
 
-    fn flows(&self) -> Vec<FlowRecord> {
+    fn flows(&self, q: &Query) -> Vec<FlowRecord> {
         // While the reader is not running there is nothing to show.
-        self.flows.query(&Query::default()).unwrap_or_default()
+        self.flows.query(q).unwrap_or_default()
     }
 
     fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {

@@ -68,7 +68,7 @@ async fn route(
     let flows = flow::respond(
         path,
         raw_query,
-        |q| Ok(q.select(&d.source.flows())),
+        |q| Ok(d.source.flows(q)),
         || d.source.subscribe(),
         stop,
     );

@@ -20,8 +20,8 @@ pub trait Source: Send + Sync + 'static {
     /// skip comparing contents.
     fn cluster(&self) -> Option<Arc<Cluster>>;
 
-    /// The denied-flow records still held, oldest first.
-    fn flows(&self) -> Vec<FlowRecord>;
+    /// The denied-flow records still held that match `q`, oldest first.
+    fn flows(&self, q: &Query) -> Vec<FlowRecord>;
 
     /// Every record from now on. A receiver that falls behind loses the
     /// oldest records (and the stream says so), it never blocks the sender.
@@ -54,11 +54,6 @@ impl FlowLog {
         self.lock().push(record.clone());
         // No subscriber is not an error.
         let _ = self.live.send(record);
-    }
-
-    /// The records held, oldest first.
-    pub fn recent(&self) -> Vec<FlowRecord> {
-        self.query(&Query::default())
     }
 
     /// The records held that match `q`, oldest first.
@@ -96,8 +91,8 @@ impl Source for StaticSource {
     fn cluster(&self) -> Option<Arc<Cluster>> {
         Some(self.cluster.clone())
     }
-    fn flows(&self) -> Vec<FlowRecord> {
-        self.log.recent()
+    fn flows(&self, q: &Query) -> Vec<FlowRecord> {
+        self.log.query(q)
     }
     fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {
         self.log.subscribe()
@@ -120,7 +115,11 @@ mod tests {
         for s in 0..3 {
             log.push(record(&format!("2026-11-24T20:00:0{s}Z"), None, "a"));
         }
-        let times: Vec<_> = log.recent().into_iter().map(|r| r.time).collect();
+        let times: Vec<_> = log
+            .query(&Query::default())
+            .into_iter()
+            .map(|r| r.time)
+            .collect();
         assert_eq!(
             times,
             [stamp("2026-11-24T20:00:01Z"), stamp("2026-11-24T20:00:02Z")]

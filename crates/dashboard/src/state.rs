@@ -122,7 +122,7 @@ mod tests {
         fn cluster(&self) -> Option<Arc<Cluster>> {
             Some(self.0.lock().unwrap().clone())
         }
-        fn flows(&self) -> Vec<FlowRecord> {
+        fn flows(&self, _: &crate::Query) -> Vec<FlowRecord> {
             Vec::new()
         }
         fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {

@@ -19,8 +19,8 @@ impl Source for NotReady {
     fn cluster(&self) -> Option<Arc<palisade_model::Cluster>> {
         None
     }
-    fn flows(&self) -> Vec<FlowRecord> {
-        self.0.recent()
+    fn flows(&self, q: &crate::Query) -> Vec<FlowRecord> {
+        self.0.query(q)
     }
     fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {
         self.0.subscribe()

@@ -78,8 +78,8 @@ impl Source for LabSource {
     fn cluster(&self) -> Option<Arc<Cluster>> {
         self.read().map(|(_, c)| c)
     }
-    fn flows(&self) -> Vec<FlowRecord> {
-        self.log.recent()
+    fn flows(&self, q: &palisade_dashboard::Query) -> Vec<FlowRecord> {
+        self.log.query(q)
     }
     fn subscribe(&self) -> broadcast::Receiver<FlowRecord> {
         self.log.subscribe()
