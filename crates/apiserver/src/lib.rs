@@ -1,0 +1,2 @@
+//! The lab's Kubernetes API server: the HTTP side of
+//! `palisade-apimachinery`.
