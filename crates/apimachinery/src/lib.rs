@@ -28,6 +28,7 @@ pub mod status;
 pub mod store;
 pub mod strict;
 pub mod table;
+pub mod time;
 
 pub use resource::{Registry, Resource};
 pub use status::Status;
