@@ -109,7 +109,14 @@ impl Validator {
 
     /// Applies `mode` to a request body (`object` is `body` parsed):
     /// `Err(message)` for a 400 BadRequest under `Strict`; otherwise the
-    /// texts of the `Warning` headers to send (none under `Ignore`).
+    /// texts of the `Warning` headers to send (none under `Ignore`), each
+    /// `unknown field "spec.x"`, which the server sends as
+    /// `Warning: 299 - "unknown field \"spec.x\""`.
+    ///
+    /// For a PATCH, as upstream: `object` is the patched object (a patch
+    /// body is partial and carries directives such as
+    /// `$setElementOrder/...`), `body` the merge or strategic merge patch
+    /// (its duplicate keys), or empty for a JSON patch.
     pub fn check(
         &self,
         resource: &Resource,
@@ -730,6 +737,47 @@ mod tests {
             Ok(FieldValidation::Warn)
         );
         assert!(FieldValidation::parse(Some("strict")).is_err());
+    }
+
+    /// A CRD-like registration: its own schema function, preserved fields.
+    #[test]
+    fn custom_resource() {
+        fn crontab(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            schemars::json_schema!({
+                "type": "object",
+                "properties": {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "metadata": {"type": "object"},
+                    "spec": {
+                        "type": "object",
+                        "properties": {
+                            "cronSpec": {"type": "string"},
+                            "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+                        }
+                    }
+                }
+            })
+        }
+        let mut reg = Registry::new();
+        reg.register(crate::openapi::test_registry::resource(
+            "stable.example.com",
+            "v1",
+            "CronTab",
+            "crontabs",
+            "crontab",
+            true,
+            crontab,
+        ));
+        let v = Validator::new(&reg);
+        assert!(v.schemas().get("com.example.stable.v1.CronTab").is_some());
+        let r = &reg.resources()[0];
+        let object = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+            "metadata": {"name": "a", "whatever": 1},
+            "spec": {"cronSpec": "* * * * */5", "extra": {"a": {"b": 1}}, "image": "x"}});
+        assert_eq!(v.unknown_fields(r, &object), ["spec.image"]);
+        let api = crate::openapi::OpenApi::with_schemas(&reg, v.schemas());
+        assert!(api.document("apis/stable.example.com/v1").is_some());
     }
 
     /// The validator and the OpenAPI documents read one schema source.
