@@ -1515,3 +1515,6 @@ fn encode_value(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
