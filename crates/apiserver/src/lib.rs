@@ -1,2 +1,8 @@
 //! The lab's Kubernetes API server: the HTTP side of
 //! `palisade-apimachinery`.
+//!
+//! Streaming subresources, self-contained for the router to call:
+//! - [`session`]: processes reachable as streams (exec, and attachable
+//!   pod processes);
+
+pub mod session;
