@@ -4,5 +4,8 @@
 //! Streaming subresources, self-contained for the router to call:
 //! - [`session`]: processes reachable as streams (exec, and attachable
 //!   pod processes);
+//! - [`websocket`]: the `v5.channel.k8s.io` WebSocket protocol of
+//!   `exec` and `attach`.
 
 pub mod session;
+pub mod websocket;
