@@ -5,7 +5,9 @@
 //! - [`session`]: processes reachable as streams (exec, and attachable
 //!   pod processes);
 //! - [`websocket`]: the `v5.channel.k8s.io` WebSocket protocol of
-//!   `exec` and `attach`.
+//!   `exec` and `attach`;
+//! - [`logs`]: `pods/log` bodies, with `follow`.
 
+pub mod logs;
 pub mod session;
 pub mod websocket;
