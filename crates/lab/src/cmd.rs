@@ -84,3 +84,16 @@ pub fn program_exists(program: &str) -> bool {
     };
     std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
 }
+
+/// Where `program` is on this process's `PATH` (the name itself when not
+/// found): for commands started with an environment of their own, whose
+/// `PATH` (a busybox pod's, say) must not decide which `ip` runs.
+pub fn locate(program: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(program))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| program.into())
+}

@@ -19,6 +19,7 @@
 
 mod check;
 mod cmd;
+pub use cmd::locate;
 pub mod hosts;
 pub mod http_client;
 pub mod http_echo;

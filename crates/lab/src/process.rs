@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{kill, killpg, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,9 @@ pub struct ProcessSpec {
     pub env: Vec<(String, String)>,
     /// The file stdout and stderr are appended to (created if missing).
     pub log: PathBuf,
+    /// The working directory (`None`: the caller's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
 }
 
 /// A started workload: PID plus kernel start time (clock ticks since boot).
@@ -81,8 +84,9 @@ pub enum Stopped {
 
 /// Starts `spec` detached and returns its handle.
 pub fn spawn(spec: &ProcessSpec) -> Result<ProcessHandle, ProcessError> {
-    let mut cmd = Command::new("setsid");
-    cmd.args(["ip", "netns", "exec", &spec.netns, &spec.program]);
+    let mut cmd = Command::new(crate::cmd::locate("setsid"));
+    cmd.arg(crate::cmd::locate("ip"))
+        .args(["netns", "exec", &spec.netns, &spec.program]);
     launch(cmd, spec)
 }
 
@@ -104,6 +108,9 @@ fn launch(mut cmd: Command, spec: &ProcessSpec) -> Result<ProcessHandle, Process
         path: spec.log.clone(),
         source,
     })?;
+    if let Some(dir) = &spec.cwd {
+        cmd.current_dir(dir);
+    }
     let child = cmd
         .args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -200,11 +207,34 @@ fn signal_group(pid: u32, signal: Signal) {
     }
 }
 
-/// Collects the exit status if `pid` is our own exited child (else does nothing).
+/// Exit codes of children reaped here, until [`exit_code`] takes them.
+static EXITED: std::sync::Mutex<Vec<(u32, i32)>> = std::sync::Mutex::new(Vec::new());
+
+/// Collects the exit status if `pid` is our own exited child (else does
+/// nothing), and keeps its code for [`exit_code`].
 fn reap(pid: u32) {
     if let Ok(raw) = i32::try_from(pid) {
-        let _ = waitpid(Pid::from_raw(raw), Some(WaitPidFlag::WNOHANG));
+        let code = match waitpid(Pid::from_raw(raw), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
+            _ => return,
+        };
+        let mut exited = EXITED.lock().unwrap_or_else(|p| p.into_inner());
+        if exited.len() > 4096 {
+            exited.remove(0);
+        }
+        exited.push((pid, code));
     }
+}
+
+/// The exit code of a child of this process that has ended and was
+/// reaped (by [`is_alive`] or a stop), once; `None` when unknown (not our
+/// child, or still running).
+pub fn exit_code(pid: u32) -> Option<i32> {
+    reap(pid);
+    let mut exited = EXITED.lock().unwrap_or_else(|p| p.into_inner());
+    let i = exited.iter().position(|(p, _)| *p == pid)?;
+    Some(exited.remove(i).1)
 }
 
 fn start_time(pid: u32) -> Option<u64> {

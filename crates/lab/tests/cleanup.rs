@@ -106,6 +106,7 @@ fn workloads_outlive_their_starter_and_stop_on_request() {
     );
 
     let stubborn = ProcessSpec {
+        cwd: None,
         netns: pod.netns.clone(),
         program: "sh".into(),
         args: vec!["-c".into(), "trap '' TERM; echo started; sleep 600".into()],

@@ -18,7 +18,7 @@ pub fn read_policies(
     ns: &str,
     stdin: Option<&str>,
     out: &mut Out,
-) -> Result<Vec<NetworkPolicy>> {
+) -> Result<Vec<(NetworkPolicy, serde_json::Value)>> {
     let name = path.display().to_string();
     let text = match (name.as_str(), stdin) {
         ("-", Some(text)) => text.to_string(),
@@ -28,12 +28,14 @@ pub fn read_policies(
     policies_from_text(&name, &text, ns, out)
 }
 
+/// The policies of `text`, each with its document as JSON (namespace set),
+/// the object the API is sent.
 pub fn policies_from_text(
     file: &str,
     text: &str,
     ns: &str,
     notes: &mut Out,
-) -> Result<Vec<NetworkPolicy>> {
+) -> Result<Vec<(NetworkPolicy, serde_json::Value)>> {
     let docs = yaml::parse(text).map_err(|e| anyhow::anyhow!("{file}:{e}"))?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -60,7 +62,9 @@ pub fn policies_from_text(
                         )),
                         _ => p.namespace = ns.to_string(),
                     }
-                    out.push(p);
+                    let mut json = to_json(doc);
+                    json["metadata"]["namespace"] = serde_json::json!(ns);
+                    out.push((p, json));
                 }
                 other => errors.push(format!("{file}: {} is not a NetworkPolicy: lab apply takes NetworkPolicies (use lab create/run for the rest)", other.key())),
             }
@@ -75,6 +79,31 @@ pub fn policies_from_text(
     Ok(out)
 }
 
+/// A YAML document as the JSON object the API takes.
+pub fn to_json(node: &yaml::Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        yaml::Value::Null => J::Null,
+        yaml::Value::Bool(b) => J::Bool(*b),
+        yaml::Value::Int(i) => J::from(*i),
+        yaml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        yaml::Value::Str(s) => J::String(s.clone()),
+        yaml::Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
+        yaml::Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = match &k.value {
+                        yaml::Value::Str(s) => s.clone(),
+                        _ => to_json(k).to_string(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,7 +113,9 @@ mod tests {
     #[test]
     fn namespace_comes_from_the_flag() {
         let p = policies_from_text("f", DENY, "ns-1", &mut Out::default()).unwrap();
-        assert_eq!(p[0].namespace, "ns-1");
+        assert_eq!(p[0].0.namespace, "ns-1");
+        assert_eq!(p[0].1["metadata"]["namespace"], "ns-1");
+        assert_eq!(p[0].1["spec"]["podSelector"], serde_json::json!({}));
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl LabBackend {
             ports_csv(udp),
         ];
         let spec = ProcessSpec {
+            cwd: None,
             netns,
             program: self.exe.display().to_string(),
             args,

@@ -162,6 +162,14 @@ pub enum Command {
     Repair,
     /// Run the classic walkthrough end to end and check every outcome.
     Demo,
+    /// Print the path of the lab's kubeconfig: the lab serves the
+    /// Kubernetes API on a loopback port (TLS, a bearer token; the file is
+    /// root-only), so kubectl and any client drive it:
+    /// `kubectl --kubeconfig "$(palisade lab kubeconfig)" get pods -A`.
+    Kubeconfig,
+    /// Print `export KUBECONFIG=...` for the lab: `eval $(palisade lab env)`,
+    /// then kubectl talks to the lab.
+    Env,
     /// Serve the web dashboard of the lab: namespaces, pods and policies, the
     /// connectivity graph (who may reach whom, from the analyzer), denied
     /// flows live (from the lab's flow recorder), and the explanation of any

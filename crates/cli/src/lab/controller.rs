@@ -1,17 +1,17 @@
 //! The lab's controller: a resident process per lab, as a cluster has an
-//! API server and a node agent. `lab up` starts it detached
-//! (`palisade lab controller`, hidden); it holds the lab (`resident.rs`:
-//! state, model, reconciler with its compiler caches, known ruleset) and
-//! serves the commands that change it, one at a time, on a unix socket in
-//! the lab's state directory (`client.rs` sends them). For each it runs the
-//! command's operation (`ops::execute`), which programs the kernel first,
-//! then saves `state.json` and `known.json`; then it replies. A command
-//! that fails is undone in memory (the state is read back from
-//! `state.json`), so a rejected update changes neither kernel nor state.
+//! API server and a node. `lab up` starts it detached (`palisade lab
+//! controller`, hidden). It runs the lab's Kubernetes API server
+//! (`kapi.rs`: kubectl and kube-rs talk to it), the node that realizes
+//! what the API holds (`realize.rs`: namespaces, processes, Services and
+//! the ruleset, in the resident lab of `resident.rs`), and a unix socket
+//! for the `palisade lab` verbs (`client.rs` sends them; each runs here as
+//! calls to the same API, `ops.rs`, and returns once the node has realized
+//! it). One source of truth: what the API holds.
 //!
 //! Files in the state directory: `controller.pid` (its handle),
-//! `controller.sock`, `logs/controller.log`, and `lock`, held while it
-//! runs (one controller per lab).
+//! `controller.sock` (0600), `kubeconfig` and `apiserver.json` (0600),
+//! `objects.json` (the API's objects), `logs/controller.log`, and `lock`,
+//! held while it runs (one controller per lab).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -25,8 +25,10 @@ use anyhow::{bail, Context, Result};
 use palisade_lab::process::{self, ProcessHandle, ProcessSpec};
 
 use super::client::{Reply, Request};
+use super::kapi;
 use super::out::{ms, Out};
-use super::resident::{Caller, Known, Lab};
+use super::realize::{self, Msg, Procs, Realizer};
+use super::resident::{Caller, Lab};
 use super::state::LabState;
 
 const PID_FILE: &str = "controller.pid";
@@ -117,6 +119,7 @@ pub fn start(lab: &str) -> Result<ProcessHandle> {
     let sock = socket(lab);
     let _ = fs::remove_file(&sock);
     let spec = ProcessSpec {
+        cwd: None,
         netns: "the host's namespaces".into(),
         program: (std::env::current_exe().context("locating the palisade binary")?)
             .to_string_lossy()
@@ -163,7 +166,10 @@ fn tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
-/// The controller's main loop (`palisade lab controller`).
+/// The controller's main loop (`palisade lab controller`): the lab's API
+/// server (`kapi.rs`), the node that realizes it (`realize.rs`, its own
+/// thread) and the socket the `palisade lab` verbs use (each verb runs here
+/// as API calls, `ops.rs`).
 pub fn serve(name: &str) -> Result<ExitCode> {
     let dir = LabState::dir(name);
     let lock = OpenOptions::new()
@@ -180,26 +186,92 @@ pub fn serve(name: &str) -> Result<ExitCode> {
     let t = Instant::now();
     let mut lab = Lab::load(name)?;
     lab.out = Out::new(true);
-    lab.reconcile(Known::ReadBack)?;
-    lab.persist()?;
-    eprint!("{}", std::mem::take(&mut lab.out).stderr);
+    let procs = Arc::new(Procs {
+        lab: name.to_string(),
+        node: lab.node.clone(),
+        attachables: Mutex::default(),
+        pids: Mutex::default(),
+        palisade: std::env::current_exe().context("locating the palisade binary")?,
+        busybox: super::images::busybox_bin(&dir),
+    });
+    let lab_api = kapi::start(name, procs.clone())?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    realize::forward(&lab_api.api, lab_api.runtime.handle(), tx.clone());
+    let (netns, children) = (lab.node.netns(), lab.children.clone());
+    let start_rv = lab_api.api.store().revision();
+    let realizer = Realizer::new(lab, &lab_api, procs);
+    std::thread::spawn(move || realizer.run(rx));
+    let ctx = Ctx {
+        lab: name.to_string(),
+        api: lab_api.api.clone(),
+        runtime: lab_api.runtime.handle().clone(),
+        realized: lab_api.realized.subscribe(),
+        realizer: tx,
+    };
+    ctx.wait_realized(start_rv, START_LIMIT)?;
     eprintln!(
-        "controller of lab {name} (pid {}): {} pods, {} policies, ruleset read back and brought in line in {:.1} ms",
+        "controller of lab {name} (pid {}): API server on https://{} (kubeconfig {}), node brought in line with the API in {:.1} ms",
         std::process::id(),
-        lab.state.pods.len(),
-        lab.state.policies.len(),
+        lab_api.address,
+        kapi::kubeconfig_path(name).display(),
         ms(t.elapsed())
     );
-    let listener = UnixListener::bind(socket(name)).context("listening on the lab's socket")?;
-    let (sock, netns, children) = (socket(name), lab.node.netns(), lab.children.clone());
+    let listener = bind_private(&socket(name))?;
+    let sock = socket(name);
     std::thread::spawn(move || watch(&sock, &netns, &children));
     for stream in listener.incoming() {
         match stream {
-            Ok(s) => handle(&mut lab, s),
+            Ok(s) => handle(&ctx, s),
             Err(e) => eprintln!("accepting a connection: {e}"),
         }
     }
+    drop(lab_api);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The socket, made root-only whatever the umask (it runs commands as root).
+fn bind_private(path: &Path) -> Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    let listener = UnixListener::bind(path).context("listening on the lab's socket")?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .context("making the lab's socket root-only")?;
+    Ok(listener)
+}
+
+/// What a verb needs: the API, and how to wait for the node.
+pub struct Ctx {
+    pub lab: String,
+    pub api: Arc<palisade_apiserver::Api>,
+    pub runtime: tokio::runtime::Handle,
+    realized: tokio::sync::watch::Receiver<u64>,
+    realizer: std::sync::mpsc::Sender<Msg>,
+}
+
+impl Ctx {
+    /// Waits until the node has realized revision `rv` of the API.
+    pub fn wait_realized(&self, rv: u64, limit: Duration) -> Result<()> {
+        let mut rx = self.realized.clone();
+        let done = self
+            .runtime
+            .block_on(async { tokio::time::timeout(limit, rx.wait_for(|v| *v >= rv)).await });
+        match done {
+            Ok(Ok(_)) => Ok(()),
+            _ => bail!("the lab's node did not realize the change within {limit:?} (see {})", log(&self.lab).display()),
+        }
+    }
+
+    /// Has the node read its table back and repair drift.
+    pub fn read_back(&self) -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.realizer
+            .send(Msg::ReadBack(tx))
+            .map_err(|_| anyhow::anyhow!("the lab's node has stopped"))?;
+        match rx.recv_timeout(START_LIMIT) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => bail!("{e}"),
+            Err(_) => bail!("the lab's node did not answer"),
+        }
+    }
 }
 
 /// Reaps pods' exited processes (they are this process's children) and
@@ -216,65 +288,49 @@ fn watch(sock: &Path, netns: &str, children: &Arc<Mutex<Vec<u32>>>) {
 }
 
 /// One request: read it, run it, reply.
-fn handle(lab: &mut Lab, mut stream: UnixStream) {
+fn handle(ctx: &Ctx, mut stream: UnixStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut buf = Vec::new();
     if let Err(e) = stream.read_to_end(&mut buf) {
         eprintln!("reading a request: {e}");
         return;
     }
-    let (reply, fatal) = match serde_json::from_slice::<Request>(&buf) {
-        Ok(req) => run(lab, req),
-        Err(e) => (Reply::error(format!(
+    let reply = match serde_json::from_slice::<Request>(&buf) {
+        Ok(req) => run(ctx, req),
+        Err(e) => Reply::error(format!(
             "palisade: error: the lab's controller cannot read the request ({e}); if palisade was upgraded, restart the lab (lab down, lab up)"
-        )), false),
+        )),
     };
     if let Err(e) = stream.write_all(&serde_json::to_vec(&reply).unwrap_or_default()) {
         eprintln!("replying: {e}");
     }
-    drop(stream);
-    if fatal {
-        eprintln!("exiting: the lab's state could not be read back after a failed command");
-        std::process::exit(1);
-    }
 }
 
-/// Runs one command against the resident lab; on failure, goes back to
-/// the saved state. `true` when even that failed (the controller must stop).
-fn run(lab: &mut Lab, req: Request) -> (Reply, bool) {
+/// Runs one command as API calls. A refused call changes nothing (the API
+/// validates before it stores); what was stored is realized before the
+/// reply.
+fn run(ctx: &Ctx, req: Request) -> Reply {
     let t = Instant::now();
-    if std::env::set_current_dir(&req.cwd).is_err() {
-        let _ = std::env::set_current_dir("/");
-    }
-    lab.out = Out::new(req.verbose);
-    lab.caller = Caller {
+    let mut out = Out::new(req.verbose);
+    let caller = Caller {
+        cwd: req.cwd,
         env: req.env,
         stdin: req.stdin,
     };
-    let mut fatal = false;
-    let code = match super::ops::execute(lab, req.command) {
+    let code = match super::ops::execute(ctx, &caller, &mut out, req.command) {
         Ok(()) => 0,
         Err(e) => {
-            lab.out.warn(format_args!("palisade: error: {e:#}"));
-            if let Err(e) = lab.revert() {
-                lab.out.warn(format_args!("palisade: error: the lab's controller could not read its saved state back ({e:#}) and stops; `palisade lab repair` restarts it"));
-                fatal = true;
-            }
+            out.warn(format_args!("palisade: error: {e:#}"));
             2
         }
     };
-    lab.out.trace(format_args!(
-        "controller: command run in {:.1} ms",
+    out.trace(format_args!(
+        "controller: command run in {:.1} ms (API write and the node realizing it)",
         ms(t.elapsed())
     ));
-    lab.caller = Caller::default();
-    let out = std::mem::take(&mut lab.out);
-    (
-        Reply {
-            stdout: out.stdout,
-            stderr: out.stderr,
-            code,
-        },
-        fatal,
-    )
+    Reply {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        code,
+    }
 }

@@ -46,6 +46,7 @@ pub fn start_recorder(lab: &str, node: &Node) -> Result<()> {
     let _ = fs::remove_file(dir.join(EVENTS));
     let exe = std::env::current_exe().context("locating the palisade binary")?;
     let spec = ProcessSpec {
+        cwd: None,
         netns: node.netns(),
         program: exe.to_string_lossy().into_owned(),
         args: vec![

@@ -15,8 +15,12 @@ use anyhow::{bail, Result};
 use palisade_manifest::{load_paths, parse_str, Object};
 use palisade_model::{Namespace, NetworkPolicy, Pod, PodId};
 
+use palisade_apimachinery::store::resource_version;
+use serde_json::{json, Value};
+
+use super::controller::Ctx;
 use super::out::Out;
-use super::resident::{Lab, Touch};
+use super::realize::STATE_ONLY;
 use super::state::{LabPod, LabState, LAB_NODE};
 
 /// What one import adds.
@@ -117,29 +121,119 @@ fn check(state: &LabState, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
-/// `palisade lab import`.
-pub fn run(lab: &mut Lab, files: &[PathBuf], local: bool) -> Result<()> {
-    let batch = read(files, lab.caller.stdin.as_deref(), &mut lab.out)?;
-    let counts = (
-        batch.namespaces.len(),
-        batch.pods.len(),
-        batch.policies.len(),
-    );
-    add(lab.state(), batch, local)?;
-    lab.touch(Touch::All);
-    lab.commit()?;
-    lab.out.say(format_args!(
+/// `palisade lab import`: the batch's objects created through the lab's
+/// API (pods marked state-only, with their address), after checking the
+/// whole batch against what the API holds; returns the last
+/// resourceVersion written.
+pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: &mut Out) -> Result<u64> {
+    let batch = read(files, stdin, out)?;
+    let api = &ctx.api;
+    let kind = |g, p| api.kind(g, "v1", p).expect("a built-in kind");
+    let (nsk, podk, polk) = (kind("", "namespaces"), kind("", "pods"), kind("networking.k8s.io", "networkpolicies"));
+    check(&current_state(api, podk), &batch)?;
+    let counts = (batch.namespaces.len(), batch.pods.len(), batch.policies.len());
+    let mut rv = 0;
+    let mut note = |o: Result<std::sync::Arc<Value>, palisade_apimachinery::Status>| -> Result<()> {
+        rv = rv.max(resource_version(o?.as_ref()));
+        Ok(())
+    };
+    let mut namespaces: BTreeMap<String, Value> = BTreeMap::new();
+    for ns in &batch.namespaces {
+        let mut labels = ns.labels().clone();
+        labels.remove(palisade_model::METADATA_NAME_LABEL);
+        namespaces.insert(ns.name.clone(), json!({"metadata": {"name": ns.name, "labels": labels_json(&labels)}}));
+    }
+    for name in batch.pods.iter().map(|p| &p.namespace).chain(batch.policies.iter().map(|p| &p.namespace)) {
+        namespaces.entry(name.clone()).or_insert_with(|| json!({"metadata": {"name": name}}));
+    }
+    for (name, obj) in namespaces {
+        match api.get(nsk, "", &name) {
+            Ok(_) => note(api.modify(nsk, "", &name, false, |old| {
+                let mut new = old.clone();
+                if obj["metadata"].get("labels").is_some() {
+                    new["metadata"]["labels"] = obj["metadata"]["labels"].clone();
+                }
+                Ok(new)
+            }))?,
+            Err(_) => note(api.create(nsk, "", obj, false))?,
+        }
+    }
+    for p in &batch.pods {
+        let node = match local {
+            true => LAB_NODE.to_string(),
+            false => p.node_name.clone().unwrap_or_else(|| LAB_NODE.to_string()),
+        };
+        let ports: Vec<Value> = p
+            .ports
+            .iter()
+            .map(|c| {
+                let mut v = json!({"containerPort": c.port, "protocol": c.protocol.to_string()});
+                if let Some(n) = &c.name {
+                    v["name"] = json!(n);
+                }
+                v
+            })
+            .collect();
+        let obj = json!({
+            "metadata": {"name": p.name, "labels": labels_json(&p.labels), "annotations": {STATE_ONLY: "true"}},
+            "spec": {"nodeName": node, "containers": [{"name": "state", "image": "palisade-lab/state-only", "ports": ports}]},
+            "status": {"phase": "Running", "podIP": p.ips[0].to_string(), "podIPs": p.ips.iter().map(|ip| json!({"ip": ip.to_string()})).collect::<Vec<_>>()},
+        });
+        let _ = api.delete(podk, &p.namespace, &p.name);
+        note(api.create(podk, &p.namespace, obj, false))?;
+    }
+    for (ns, name, obj) in policy_objects(&batch.policies)? {
+        let _ = api.delete(polk, &ns, &name);
+        note(api.create(polk, &ns, obj, false))?;
+    }
+    out.say(format_args!(
         "imported {} namespaces, {} pods ({}), {} network policies",
         counts.0,
         counts.1,
-        if local {
-            "on the lab's node"
-        } else {
-            "on their own nodes"
-        },
+        if local { "on the lab's node" } else { "on their own nodes" },
         counts.2
     ));
-    Ok(())
+    Ok(rv)
+}
+
+fn labels_json(labels: &palisade_model::Labels) -> Value {
+    labels.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>().into()
+}
+
+/// The pods the API holds, as lab state (for the batch's checks).
+fn current_state(api: &palisade_apiserver::Api, podk: palisade_apimachinery::store::Kind) -> LabState {
+    let mut s = LabState::new("check");
+    for o in api.list(podk, None).0 {
+        let (Some(ns), Some(name)) = (o["metadata"]["namespace"].as_str(), o["metadata"]["name"].as_str()) else {
+            continue;
+        };
+        let Some(ip) = o.pointer("/status/podIP").and_then(Value::as_str).and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let state_only = o.pointer("/metadata/annotations").and_then(|a| a.get(STATE_ONLY)).is_some();
+        let pod = palisade_model::Pod::new(ns, name, palisade_model::Labels::new(), Some(ip));
+        s.pods.insert(pod.id(), LabPod::from_model(&pod, state_only, None));
+    }
+    s
+}
+
+/// The policies as API objects: rendered as manifests by the one renderer
+/// (`palisade-synth`'s) and read back as JSON.
+fn policy_objects(policies: &[NetworkPolicy]) -> Result<Vec<(String, String, Value)>> {
+    let mut c = palisade_model::Cluster::new();
+    policies.iter().for_each(|p| c.upsert_policy(p.clone()));
+    let text = palisade_synth::to_yaml(&c);
+    let docs = palisade_manifest::yaml::parse(&text).map_err(|e| anyhow::anyhow!("rendering the policies: {e}"))?;
+    Ok(docs
+        .iter()
+        .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("NetworkPolicy"))
+        .map(|d| {
+            let obj = super::apply::to_json(d);
+            let ns = obj["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+            let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+            (ns, name, obj)
+        })
+        .collect())
 }
 
 #[cfg(test)]

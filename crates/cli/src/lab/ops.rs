@@ -1,18 +1,24 @@
 //! What each `lab` command does. Commands that change the lab run in its
-//! controller against the resident lab (`execute`: change the state, then
-//! commit, which reconciles and saves); the CLI process sends them there
-//! (`dispatch`). Read-only commands run in the CLI process.
+//! controller as calls to the lab's API (`execute`), and return once the
+//! node has realized them; the CLI process sends them there (`dispatch`).
+//! Read-only commands run in the CLI process.
 
 use std::process::ExitCode;
 
+use std::time::{Duration, Instant};
+
 use anyhow::{bail, Context, Result};
+use palisade_apimachinery::store::{resource_version, Kind};
 use palisade_lab::Node;
-use palisade_model::PodId;
+use palisade_model::{NetworkPolicy, PodId};
+use serde_json::{json, Value};
 
 use super::cli::{Command, CreateWhat, DeleteWhat, LabelWhat};
-use super::resident::{Known, Lab, Touch};
+use super::controller::Ctx;
+use super::out::Out;
+use super::resident::Caller;
 use super::state::{LabState, STATE_FILE};
-use super::{apply, client, controller, demo, events, get, import, labels, pods, services};
+use super::{apply, client, controller, demo, events, get, import, labels, pods};
 use crate::cmd::render::TABLE;
 
 /// Kernel names of lab `lab` start with `pl-<lab>-`.
@@ -25,35 +31,43 @@ pub fn prefix(lab: &str) -> Result<String> {
     Ok(format!("pl-{lab}-"))
 }
 
-/// Runs a command that changes the lab, against the controller's resident
-/// lab (`controller.rs` calls this for every request). What it prints goes
-/// to `lab.out`.
-pub fn execute(lab: &mut Lab, cmd: Command) -> Result<()> {
-    match cmd {
-        Command::Up => {
-            lab.reconcile(Known::ReadBack)?;
-            lab.persist()?;
-        }
-        Command::Repair => {
-            lab.reconcile(Known::ReadBack)?;
-            lab.persist()?;
-            let name = lab.state.name.clone();
-            lab.out.say(format_args!(
-                "lab {name}: the node's table was read back and brought in line"
-            ));
+/// Runs a command that changes the lab, as calls to the lab's API
+/// (`controller.rs` calls this for every request), and waits until the
+/// node has realized what it stored. What it prints goes to `out`.
+pub fn execute(ctx: &Ctx, caller: &Caller, out: &mut Out, cmd: Command) -> Result<()> {
+    let api = &ctx.api;
+    let rv = match cmd {
+        Command::Up | Command::Repair => {
+            ctx.read_back()?;
+            if matches!(cmd, Command::Repair) {
+                out.say(format_args!(
+                    "lab {}: the node's table was read back and brought in line",
+                    ctx.lab
+                ));
+            }
+            return Ok(());
         }
         Command::Create {
             what: CreateWhat::Ns { name },
-        } => create_ns(lab, &name)?,
-        Command::Delete { what } => delete(lab, what)?,
+        } => {
+            let o = api.create(kind(ctx, "", "namespaces"), "", json!({"metadata": {"name": name}}), false)?;
+            out.say(format_args!("namespace/{name} created"));
+            resource_version(&o)
+        }
+        Command::Delete { what } => return delete(ctx, out, what),
         Command::Run {
             name,
             namespace,
             labels,
             ports,
             command,
-        } => pods::run(lab, &namespace, &name, labels.as_deref(), &ports, &command)?,
-        Command::Label { what } => label(lab, what)?,
+        } => {
+            let pod = lab_pod(&name, labels.as_deref(), &ports, &command, caller)?;
+            let o = api.create(kind(ctx, "", "pods"), &namespace, pod, false)?;
+            out.say(format_args!("pod/{name} created"));
+            resource_version(&o)
+        }
+        Command::Label { what } => label(ctx, out, what)?,
         Command::Expose {
             pod,
             namespace,
@@ -62,21 +76,158 @@ pub fn execute(lab: &mut Lab, cmd: Command) -> Result<()> {
             protocol,
             name,
         } => {
-            let target = target_port.unwrap_or(port);
-            services::expose(
-                lab,
-                &namespace,
-                &pod,
-                name.as_deref(),
-                (port, target),
-                &protocol,
-            )?
+            let labels = api.get(kind(ctx, "", "pods"), &namespace, &pod)?["metadata"]["labels"].clone();
+            if labels.as_object().is_none_or(|m| m.is_empty()) {
+                bail!("the pod {pod:?} has no labels and cannot be exposed");
+            }
+            let name = name.unwrap_or(pod);
+            let protocol = protocol.to_ascii_uppercase();
+            let svc = json!({
+                "metadata": {"name": name, "labels": labels},
+                "spec": {"selector": labels, "ports": [{"port": port, "targetPort": target_port.unwrap_or(port), "protocol": protocol}]},
+            });
+            let o = api.create(kind(ctx, "", "services"), &namespace, svc, false)?;
+            out.say(format_args!("service/{name} exposed"));
+            resource_version(&o)
         }
-        Command::Apply { file, namespace } => apply_policies(lab, &file, &namespace)?,
-        Command::Import { files, local } => import::run(lab, &files, local)?,
+        Command::Apply { file, namespace } => {
+            let file = caller.cwd.join(file);
+            api.get(kind(ctx, "", "namespaces"), "", &namespace)?;
+            let policies = apply::read_policies(&file, &namespace, caller.stdin.as_deref(), out)?;
+            apply_policies(ctx, out, &namespace, policies)?
+        }
+        Command::Import { files, local } => {
+            let files: Vec<_> = files.iter().map(|f| if f.as_os_str() == "-" { f.clone() } else { caller.cwd.join(f) }).collect();
+            import::run(ctx, &files, local, caller.stdin.as_deref(), out)?
+        }
         other => bail!("the lab's controller does not run {other:?}"),
+    };
+    ctx.wait_realized(rv, REALIZE_LIMIT)
+}
+
+/// How long a verb waits for the node to realize its change.
+const REALIZE_LIMIT: Duration = Duration::from_secs(120);
+
+fn kind(ctx: &Ctx, group: &str, plural: &str) -> Kind {
+    ctx.api.kind(group, "v1", plural).expect("a built-in kind")
+}
+
+/// The Pod `lab run` creates: one container running `command` in the
+/// caller's working directory with the caller's environment.
+fn lab_pod(name: &str, labels: Option<&str>, ports: &[String], command: &[String], caller: &Caller) -> Result<Value> {
+    let labels = match labels {
+        Some(l) => labels::parse_list(l)?,
+        None => labels::parse_list(&format!("run={name}"))?,
+    };
+    let labels: serde_json::Map<String, Value> = labels.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| {
+            let p = pods::parse_port(p)?;
+            let mut v = json!({"containerPort": p.port, "protocol": p.protocol.to_string()});
+            if let Some(n) = p.name {
+                v["name"] = json!(n);
+            }
+            Ok(v)
+        })
+        .collect::<Result<_>>()?;
+    let env: Vec<Value> = caller.env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
+    Ok(json!({
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{
+            "name": name, "image": "palisade-lab/command", "command": command,
+            "ports": ports, "env": env, "workingDir": caller.cwd,
+        }]},
+    }))
+}
+
+fn delete(ctx: &Ctx, out: &mut Out, what: DeleteWhat) -> Result<()> {
+    let (k, ns, name, shown) = match what {
+        DeleteWhat::Ns { name } => (kind(ctx, "", "namespaces"), String::new(), name, "namespace"),
+        DeleteWhat::Pod { name, namespace } => (kind(ctx, "", "pods"), namespace, name, "pod"),
+        DeleteWhat::Svc { name, namespace } => (kind(ctx, "", "services"), namespace, name, "service"),
+        DeleteWhat::Netpol { name, namespace } => (
+            kind(ctx, "networking.k8s.io", "networkpolicies"),
+            namespace,
+            name,
+            "networkpolicy.networking.k8s.io",
+        ),
+    };
+    let gone = palisade_apiserver::controllers::delete(&ctx.api, k, &ns, &name, &json!({}), false)?;
+    ctx.wait_realized(resource_version(&gone), REALIZE_LIMIT)?;
+    // A namespace is emptied, then removed: wait for it, as kubectl does.
+    let deadline = Instant::now() + REALIZE_LIMIT;
+    while ctx.api.get(k, &ns, &name).is_ok() {
+        if Instant::now() > deadline {
+            bail!("{shown} {name:?} is still being deleted");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
+    ctx.wait_realized(ctx.api.store().revision(), REALIZE_LIMIT)?;
+    out.say(format_args!("{shown} \"{name}\" deleted"));
     Ok(())
+}
+
+fn label(ctx: &Ctx, out: &mut Out, what: LabelWhat) -> Result<u64> {
+    let (k, ns, name, changes, overwrite, shown) = match what {
+        LabelWhat::Pod {
+            name,
+            labels,
+            namespace,
+            overwrite,
+        } => (kind(ctx, "", "pods"), namespace, name.clone(), labels, overwrite, format!("pod/{name}")),
+        LabelWhat::Ns {
+            name,
+            labels,
+            overwrite,
+        } => (kind(ctx, "", "namespaces"), String::new(), name.clone(), labels, overwrite, format!("namespace/{name}")),
+    };
+    let changes = changes
+        .iter()
+        .map(|c| labels::parse(c))
+        .collect::<Result<Vec<_>>>()?;
+    let mut refused = None;
+    let o = ctx.api.modify(k, &ns, &name, false, |old| {
+        let mut current = palisade_model::Labels::new();
+        for (key, v) in old["metadata"]["labels"].as_object().into_iter().flatten() {
+            current.insert(key, v.as_str().unwrap_or(""));
+        }
+        if let Err(e) = labels::apply(&mut current, &changes, overwrite) {
+            refused = Some(e);
+            return Err(palisade_apimachinery::Status::bad_request("refused"));
+        }
+        let mut new = old.clone();
+        new["metadata"]["labels"] = current.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>().into();
+        Ok(new)
+    });
+    if let Some(e) = refused {
+        return Err(e);
+    }
+    let o = o?;
+    out.say(format_args!("{shown} labeled"));
+    Ok(resource_version(&o))
+}
+
+/// Creates or replaces each policy (all were validated first: a file with
+/// an invalid policy applies none).
+fn apply_policies(ctx: &Ctx, out: &mut Out, ns: &str, policies: Vec<(NetworkPolicy, Value)>) -> Result<u64> {
+    let k = kind(ctx, "networking.k8s.io", "networkpolicies");
+    let mut rv = 0;
+    let mut lines = vec![];
+    for (p, obj) in policies {
+        let (verb, o) = match ctx.api.get(k, ns, &p.name) {
+            Ok(_) => ("configured", ctx.api.modify(k, ns, &p.name, false, |old| {
+                let mut new = obj.clone();
+                new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+                Ok(new)
+            })?),
+            Err(_) => ("created", ctx.api.create(k, ns, obj, false)?),
+        };
+        rv = rv.max(resource_version(&o));
+        lines.push(format!("networkpolicy.networking.k8s.io/{} {verb}", p.name));
+    }
+    lines.iter().for_each(|l| out.say(l));
+    Ok(rv)
 }
 
 /// Runs a `lab` command: those that change the lab go to its controller
@@ -88,6 +239,17 @@ pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
         Command::Down => down(lab),
         Command::Repair => repair(lab),
         Command::Demo => demo::run(),
+        Command::Kubeconfig | Command::Env => {
+            let path = super::kapi::kubeconfig_path(lab);
+            if !path.exists() {
+                bail!("lab {lab:?} is not up (start it with: palisade lab up)");
+            }
+            match cmd {
+                Command::Env => println!("export KUBECONFIG={}", path.display()),
+                _ => println!("{}", path.display()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Dashboard { listen } => super::dashboard::run(lab, listen),
         Command::Controller => controller::serve(lab),
         Command::FlowRecorder => events::record(lab),
@@ -202,124 +364,4 @@ pub fn down(lab: &str) -> Result<ExitCode> {
         t.killed.len()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn create_ns(l: &mut Lab, name: &str) -> Result<()> {
-    palisade_model::names::dns1123_label(name)
-        .map_err(|e| anyhow::anyhow!("invalid namespace name {name:?}: {e}"))?;
-    if l.state().namespaces.contains_key(name) {
-        bail!("namespaces {name:?} already exists");
-    }
-    l.state().namespaces.insert(name.into(), Default::default());
-    l.touch(Touch::Namespace(name.into()));
-    l.commit()?;
-    l.out.say(format_args!("namespace/{name} created"));
-    Ok(())
-}
-
-fn delete(l: &mut Lab, what: DeleteWhat) -> Result<()> {
-    match what {
-        DeleteWhat::Ns { name } => {
-            l.state().require_namespace(&name)?;
-            let pods: Vec<PodId> = l
-                .state()
-                .pods
-                .keys()
-                .filter(|id| id.namespace == name)
-                .cloned()
-                .collect();
-            for id in pods {
-                pods::remove(l, &id)?;
-            }
-            l.state().services.retain(|id, _| id.namespace != name);
-            l.state().policies.retain(|id, _| id.namespace != name);
-            l.state().namespaces.remove(&name);
-            l.touch(Touch::Namespace(name.clone()));
-            l.commit()?;
-            l.out.say(format_args!("namespace \"{name}\" deleted"));
-        }
-        DeleteWhat::Pod { name, namespace } => {
-            pods::remove(l, &PodId::new(&namespace, &name))?;
-            l.commit()?;
-            l.out.say(format_args!("pod \"{name}\" deleted"));
-        }
-        DeleteWhat::Svc { name, namespace } => {
-            services::remove(l, &PodId::new(&namespace, &name))?;
-            l.commit()?;
-            l.out.say(format_args!("service \"{name}\" deleted"));
-        }
-        DeleteWhat::Netpol { name, namespace } => {
-            let id = PodId::new(&namespace, &name);
-            if l.state().policies.remove(&id).is_none() {
-                bail!("networkpolicies.networking.k8s.io {name:?} not found in namespace {namespace:?}");
-            }
-            l.touch(Touch::Policy(id));
-            l.commit()?;
-            l.out.say(format_args!(
-                "networkpolicy.networking.k8s.io \"{name}\" deleted"
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn label(l: &mut Lab, what: LabelWhat) -> Result<()> {
-    let (changes, overwrite) = match &what {
-        LabelWhat::Pod {
-            labels, overwrite, ..
-        }
-        | LabelWhat::Ns {
-            labels, overwrite, ..
-        } => (labels, *overwrite),
-    };
-    let changes = changes
-        .iter()
-        .map(|c| labels::parse(c))
-        .collect::<Result<Vec<_>>>()?;
-    let shown = match what {
-        LabelWhat::Pod {
-            name, namespace, ..
-        } => {
-            let id = PodId::new(&namespace, &name);
-            let pod =
-                l.state().pods.get_mut(&id).with_context(|| {
-                    format!("pods {name:?} not found in namespace {namespace:?}")
-                })?;
-            labels::apply(&mut pod.labels, &changes, overwrite)?;
-            l.touch(Touch::Pod(id));
-            format!("pod/{name}")
-        }
-        LabelWhat::Ns { name, .. } => {
-            let ns = l
-                .state()
-                .namespaces
-                .get_mut(&name)
-                .with_context(|| format!("namespaces {name:?} not found"))?;
-            labels::apply(ns, &changes, overwrite)?;
-            l.touch(Touch::Namespace(name.clone()));
-            format!("namespace/{name}")
-        }
-    };
-    l.commit()?;
-    l.out.say(format_args!("{shown} labeled"));
-    Ok(())
-}
-
-fn apply_policies(l: &mut Lab, file: &std::path::Path, ns: &str) -> Result<()> {
-    l.state().require_namespace(ns)?;
-    let policies = apply::read_policies(file, ns, l.caller.stdin.as_deref(), &mut l.out)?;
-    let mut lines = Vec::new();
-    for p in policies {
-        let verb = if l.state().policies.contains_key(&p.reference()) {
-            "configured"
-        } else {
-            "created"
-        };
-        lines.push(format!("networkpolicy.networking.k8s.io/{} {verb}", p.name));
-        l.touch(Touch::Policy(p.reference()));
-        l.state().policies.insert(p.reference(), p);
-    }
-    l.commit()?;
-    lines.iter().for_each(|line| l.out.say(line));
-    Ok(())
 }

@@ -82,6 +82,7 @@ pub fn run(
     lab.touch(Touch::Pod(id.clone()));
     lab.commit()?;
     let spec = ProcessSpec {
+        cwd: None,
         netns: lab.node.pod_netns(&id.to_string()),
         program: command[0].clone(),
         args: command[1..].to_vec(),

@@ -26,6 +26,9 @@ use crate::cmd::render::TABLE;
 /// had run in the caller's own process.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
+    /// The caller's working directory (`-f` paths; a pod started by
+    /// `lab run` runs there).
+    pub cwd: std::path::PathBuf,
     /// The caller's environment (a pod started by `lab run` gets it).
     pub env: Vec<(String, String)>,
     /// The caller's standard input, when a file argument was `-`.

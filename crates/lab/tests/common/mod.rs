@@ -100,7 +100,9 @@ impl Drop for Lab {
 
 /// The spec that runs this test binary as helper `mode` inside `netns`.
 pub fn helper_spec(netns: &str, mode: &str, log: &Path) -> ProcessSpec {
+    cwd: None,
     ProcessSpec {
+        cwd: None,
         netns: netns.to_owned(),
         program: std::env::current_exe()
             .unwrap()
@@ -173,6 +175,7 @@ pub fn helper_main() {
         }
         "spawn-sleep" => {
             let spec = ProcessSpec {
+                cwd: None,
                 netns: arg.to_owned(),
                 program: "sleep".into(),
                 args: vec!["600".into()],

@@ -1,0 +1,380 @@
+//! The lab's Kubernetes API: the one source of truth of the lab.
+//!
+//! The controller runs `palisade-apiserver` on a loopback port over TLS,
+//! with a bearer token; `kubeconfig` in the lab's state directory (0600)
+//! carries the server's address, its certificate authority and the token.
+//! Every writer goes through it: kubectl and kube-rs over HTTPS, the
+//! `palisade lab` verbs in process (`ops.rs`). The objects it holds are
+//! what the node realizes (`realize.rs`) and are saved to `objects.json`,
+//! so a restarted controller serves the same cluster.
+//!
+//! Admission here is the lab's part of the API server: pods are scheduled
+//! on the lab's node, Services get a cluster IP, and a NetworkPolicy is
+//! validated by palisade's policy core (422 Invalid with the field path),
+//! so an object palisade cannot enforce is never stored.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use palisade_apimachinery::status::{self, Cause};
+use palisade_apimachinery::store::{ObjectKey, Store};
+use palisade_apimachinery::{Registry, Resource, Status};
+use palisade_apiserver::tls::{self, Credentials};
+use palisade_apiserver::{Admission, Api, Operation, Pods, Server};
+use serde_json::{json, Value};
+
+use super::state::{LabState, LAB_NODE};
+
+/// Files in the lab's state directory.
+pub const KUBECONFIG: &str = "kubeconfig";
+const CREDENTIALS: &str = "apiserver.json";
+const OBJECTS: &str = "objects.json";
+const ADDRESS: &str = "apiserver.address";
+
+/// Service cluster IPs: 10.96.0.10 and up (10.96.0.0/16).
+const SERVICE_BASE: Ipv4Addr = Ipv4Addr::new(10, 96, 0, 10);
+
+pub fn kubeconfig_path(lab: &str) -> PathBuf {
+    LabState::dir(lab).join(KUBECONFIG)
+}
+
+/// The lab's running API server.
+pub struct LabApi {
+    pub api: Arc<Api>,
+    pub runtime: tokio::runtime::Runtime,
+    /// The highest resourceVersion the node has realized.
+    pub realized: tokio::sync::watch::Sender<u64>,
+    pub address: String,
+}
+
+impl std::fmt::Debug for LabApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabApi").field("address", &self.address).finish()
+    }
+}
+
+/// Starts the API server of lab `lab`: credentials (made on first start),
+/// the objects saved by the last run, a loopback port (the last one when
+/// free), the kubeconfig.
+pub fn start(lab: &str, pods: Arc<dyn Pods>) -> Result<LabApi> {
+    let dir = LabState::dir(lab);
+    let creds_path = dir.join(CREDENTIALS);
+    let creds = match Credentials::load(&creds_path) {
+        Ok(c) => c,
+        Err(_) => {
+            let c = Credentials::generate(lab)?;
+            c.save(&creds_path)?;
+            c
+        }
+    };
+    let registry = palisade_apiserver::kinds::builtin();
+    let mut store = Store::default();
+    load_objects(&registry, &mut store, &dir.join(OBJECTS))?;
+    let api = Api::new(registry, Box::new(LabAdmission), store);
+    ensure_node(&api);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("apiserver")
+        .enable_all()
+        .build()
+        .context("starting the API server's runtime")?;
+    let previous: Option<SocketAddr> = std::fs::read_to_string(dir.join(ADDRESS))
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    let listener = runtime.block_on(async {
+        match previous {
+            Some(a) => match tokio::net::TcpListener::bind(a).await {
+                Ok(l) => Ok(l),
+                Err(_) => tokio::net::TcpListener::bind("127.0.0.1:0").await,
+            },
+            None => tokio::net::TcpListener::bind("127.0.0.1:0").await,
+        }
+    })?;
+    let address = listener.local_addr()?.to_string();
+    std::fs::write(dir.join(ADDRESS), &address)?;
+    let (realized, realized_rx) = tokio::sync::watch::channel(0u64);
+    let mut server = Server::new(api.clone(), creds.token.clone(), address.clone());
+    server.pods = Some(pods);
+    server.realized = Some(realized_rx);
+    let tls_config = creds.server_config()?;
+    runtime.spawn(palisade_apiserver::serve(listener, tls_config, Arc::new(server)));
+    tls::write_private(
+        &dir.join(KUBECONFIG),
+        creds.kubeconfig(&address, &format!("palisade-lab-{lab}")).as_bytes(),
+    )?;
+    Ok(LabApi {
+        api,
+        runtime,
+        realized,
+        address,
+    })
+}
+
+/// The lab's node as an object (`kubectl get nodes`).
+fn ensure_node(api: &Api) {
+    let Some(kind) = api.kind("", "v1", "nodes") else {
+        return;
+    };
+    if api.get(kind, "", LAB_NODE).is_ok() {
+        return;
+    }
+    let node = json!({
+        "metadata": {"name": LAB_NODE, "labels": {"kubernetes.io/hostname": LAB_NODE, "kubernetes.io/os": "linux"}},
+        "spec": {"podCIDR": "10.244.1.0/24"},
+        "status": {
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                            "message": "the lab's node is up"}],
+            "addresses": [{"type": "InternalIP", "address": "169.254.1.1"}, {"type": "Hostname", "address": LAB_NODE}],
+            "nodeInfo": {"kubeletVersion": "v1.32.0-palisade-lab", "operatingSystem": "linux", "architecture": std::env::consts::ARCH,
+                         "containerRuntimeVersion": "palisade-lab://netns", "kernelVersion": "", "osImage": "", "kubeProxyVersion": "",
+                         "machineID": "", "systemUUID": "", "bootID": ""},
+        },
+    });
+    if let Err(e) = api.create(kind, "", node, false) {
+        eprintln!("apiserver: registering the lab's node: {e}");
+    }
+}
+
+/// Saves every object (replaced atomically).
+pub fn save_objects(lab: &str, api: &Api) -> Result<()> {
+    let (objects, revision) = {
+        let store = api.store();
+        let objects: Vec<Value> = store
+            .objects()
+            .map(|(k, o)| {
+                let r = api.resource(k.kind);
+                json!({"apiVersion": r.api_version(), "plural": r.plural, "object": o})
+            })
+            .collect();
+        (objects, store.revision())
+    };
+    let path = LabState::dir(lab).join(OBJECTS);
+    let text = serde_json::to_vec(&json!({"revision": revision, "objects": objects}))?;
+    tls::write_private(&path, &text).context("saving the lab's API objects")
+}
+
+fn load_objects(registry: &Registry, store: &mut Store, path: &std::path::Path) -> Result<()> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(());
+    };
+    let saved: Value = serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let mut objects = vec![];
+    for entry in saved["objects"].as_array().into_iter().flatten() {
+        let api_version = entry["apiVersion"].as_str().unwrap_or("");
+        let Some(kind) = registry
+            .resources()
+            .iter()
+            .position(|r| r.api_version() == api_version && r.plural == entry["plural"])
+        else {
+            continue;
+        };
+        let o = entry["object"].clone();
+        let key = ObjectKey {
+            kind,
+            namespace: o["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+            name: o["metadata"]["name"].as_str().unwrap_or("").to_string(),
+        };
+        objects.push((key, o));
+    }
+    store.restore(objects, saved["revision"].as_u64().unwrap_or(0));
+    Ok(())
+}
+
+/// The lab's admission.
+#[derive(Debug, Clone, Copy)]
+pub struct LabAdmission;
+
+impl Admission for LabAdmission {
+    fn admit(
+        &self,
+        store: &Store,
+        registry: &Registry,
+        op: Operation,
+        r: &Resource,
+        obj: &mut Value,
+        old: Option<&Value>,
+    ) -> status::Result<()> {
+        if op == Operation::Delete {
+            return Ok(());
+        }
+        match (r.group, r.kind) {
+            ("", "Namespace") => {
+                // As upstream: the name label, and Active until deleted.
+                let name = name_of(obj).to_string();
+                obj["metadata"]["labels"][palisade_model::METADATA_NAME_LABEL] = json!(name);
+                if obj.pointer("/status/phase").is_none() {
+                    obj["status"]["phase"] = json!("Active");
+                }
+                if obj.pointer("/spec/finalizers").is_none() {
+                    obj["spec"]["finalizers"] = json!(["kubernetes"]);
+                }
+                Ok(())
+            }
+            ("", "Pod") => admit_pod(r, obj, old),
+            ("", "Service") => admit_service(store, registry, r, obj, old),
+            ("networking.k8s.io", "NetworkPolicy") => validate_policy(r, obj),
+            ("apps", "Deployment") | ("apps", "ReplicaSet") => admit_workload(r, obj),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn name_of(obj: &Value) -> &str {
+    obj["metadata"]["name"].as_str().unwrap_or("")
+}
+
+fn admit_pod(r: &Resource, obj: &mut Value, old: Option<&Value>) -> status::Result<()> {
+    let containers = obj.pointer("/spec/containers").and_then(Value::as_array).map_or(0, Vec::len);
+    if containers == 0 {
+        return Err(Status::invalid(r, name_of(obj), vec![Cause {
+            reason: "FieldValueRequired".into(),
+            field: "spec.containers".into(),
+            message: "Required value".into(),
+        }]));
+    }
+    if let Some(old) = old {
+        // The node and the pod's address are the lab's to set.
+        for p in ["/spec/nodeName"] {
+            if obj.pointer(p).is_none() {
+                if let Some(v) = old.pointer(p) {
+                    obj["spec"]["nodeName"] = v.clone();
+                }
+            }
+        }
+        return Ok(());
+    }
+    let spec = &mut obj["spec"];
+    if spec["nodeName"].as_str().unwrap_or("").is_empty() {
+        spec["nodeName"] = json!(LAB_NODE);
+    }
+    for (field, default) in [("restartPolicy", "Always"), ("dnsPolicy", "ClusterFirst"), ("schedulerName", "default-scheduler")] {
+        if spec.get(field).is_none() {
+            spec[field] = json!(default);
+        }
+    }
+    if spec.get("terminationGracePeriodSeconds").is_none() {
+        spec["terminationGracePeriodSeconds"] = json!(30);
+    }
+    for c in spec["containers"].as_array_mut().into_iter().flatten() {
+        for p in c["ports"].as_array_mut().into_iter().flatten() {
+            if p.get("protocol").is_none() {
+                p["protocol"] = json!("TCP");
+            }
+        }
+        if c.get("imagePullPolicy").is_none() {
+            c["imagePullPolicy"] = json!("IfNotPresent");
+        }
+        if c.get("terminationMessagePath").is_none() {
+            c["terminationMessagePath"] = json!("/dev/termination-log");
+            c["terminationMessagePolicy"] = json!("File");
+        }
+    }
+    if obj.pointer("/status/phase").is_none() {
+        obj["status"]["phase"] = json!("Pending");
+    }
+    Ok(())
+}
+
+fn admit_workload(r: &Resource, obj: &mut Value) -> status::Result<()> {
+    let spec = &mut obj["spec"];
+    if spec.get("replicas").is_none() {
+        spec["replicas"] = json!(1);
+    }
+    if r.kind == "Deployment" && spec.get("strategy").is_none_or(|s| s.as_object().is_some_and(|m| m.is_empty())) {
+        spec["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}});
+    }
+    let selector = spec.pointer("/selector/matchLabels").and_then(Value::as_object).cloned().unwrap_or_default();
+    let labels = spec.pointer("/template/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default();
+    if selector.is_empty() || selector.iter().any(|(k, v)| labels.get(k) != Some(v)) {
+        let name = name_of(obj).to_string();
+        return Err(Status::invalid(r, &name, vec![Cause::invalid(
+            "spec.template.metadata.labels",
+            format!("Invalid value: {}: `selector` does not match template `labels`", Value::Object(labels)),
+        )]));
+    }
+    Ok(())
+}
+
+fn admit_service(store: &Store, registry: &Registry, r: &Resource, obj: &mut Value, old: Option<&Value>) -> status::Result<()> {
+    let name = name_of(obj).to_string();
+    let spec = &mut obj["spec"];
+    if spec.get("type").is_none() {
+        spec["type"] = json!("ClusterIP");
+    }
+    for p in spec["ports"].as_array_mut().into_iter().flatten() {
+        if p.get("protocol").is_none() {
+            p["protocol"] = json!("TCP");
+        }
+        if p.get("targetPort").is_none() {
+            p["targetPort"] = p["port"].clone();
+        }
+        let port = p["port"].as_i64().unwrap_or(0);
+        if !(1..=65535).contains(&port) {
+            return Err(Status::invalid(r, &name, vec![Cause::invalid(
+                "spec.ports[0].port", format!("Invalid value: {port}: must be between 1 and 65535, inclusive"))]));
+        }
+    }
+    if let Some(ip) = old.and_then(|o| o.pointer("/spec/clusterIP")).cloned() {
+        obj["spec"]["clusterIP"] = ip.clone();
+        obj["spec"]["clusterIPs"] = json!([ip]);
+        return Ok(());
+    }
+    if obj.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or("").is_empty() {
+        let ip = free_cluster_ip(store, registry);
+        obj["spec"]["clusterIP"] = json!(ip.to_string());
+        obj["spec"]["clusterIPs"] = json!([ip.to_string()]);
+        obj["spec"]["ipFamilies"] = json!(["IPv4"]);
+        obj["spec"]["ipFamilyPolicy"] = json!("SingleStack");
+        obj["spec"]["sessionAffinity"] = json!("None");
+        obj["spec"]["internalTrafficPolicy"] = json!("Cluster");
+    }
+    Ok(())
+}
+
+fn free_cluster_ip(store: &Store, registry: &Registry) -> IpAddr {
+    let used: std::collections::HashSet<String> = registry
+        .resources()
+        .iter()
+        .position(|r| r.group.is_empty() && r.plural == "services")
+        .map(|k| {
+            store
+                .list(k, None)
+                .filter_map(|(_, s)| s.pointer("/spec/clusterIP")?.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    (0u32..65_000)
+        .map(|i| IpAddr::V4(Ipv4Addr::from(u32::from(SERVICE_BASE) + i)))
+        .find(|ip| !used.contains(&ip.to_string()))
+        .unwrap_or(IpAddr::V4(SERVICE_BASE))
+}
+
+/// The policy core's validation of a NetworkPolicy, as 422 causes.
+fn validate_policy(r: &Resource, obj: &Value) -> status::Result<()> {
+    policy_of(obj).map(|_| ()).map_err(|causes| Status::invalid(r, name_of(obj), causes))
+}
+
+/// A NetworkPolicy object as palisade's model, or the causes it is invalid.
+pub fn policy_of(obj: &Value) -> Result<palisade_model::NetworkPolicy, Vec<Cause>> {
+    let text = serde_json::to_string(obj).unwrap_or_default();
+    let loaded = palisade_manifest::parse_str("<api>", &text);
+    let causes: Vec<Cause> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| Cause::invalid(if d.field.is_empty() { "<object>".into() } else { d.field.clone() }, d.message.clone()))
+        .collect();
+    if !causes.is_empty() {
+        return Err(causes);
+    }
+    loaded
+        .objects
+        .into_iter()
+        .find_map(|o| match o {
+            palisade_manifest::Object::NetworkPolicy(p) => Some(p),
+            _ => None,
+        })
+        .ok_or_else(|| vec![Cause::invalid("<object>", "not a NetworkPolicy")])
+}

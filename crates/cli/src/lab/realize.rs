@@ -1,0 +1,736 @@
+//! The lab's node, as a kubelet, a CNI plugin and palisade's agent in one:
+//! it follows the API's changes and makes them real. A Pod becomes a
+//! network namespace with an address and its container's process; a
+//! Service becomes DNAT to its ready pods and a name in every pod's hosts
+//! file; Namespaces, labels and NetworkPolicies become the node's ruleset.
+//! It writes back what it did (a pod's address, phase, conditions, its
+//! container's state and exit code).
+//!
+//! Changes are taken in batches (whatever is queued), applied to the
+//! resident [`Lab`] and committed once (one reconcile, one kernel
+//! transaction); then the batch's `resourceVersion` is announced as
+//! realized, which answers the writes waiting for it (a policy is in force
+//! when `kubectl create` returns). A pod's process is started only after
+//! the ruleset that isolates it is in the kernel.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use palisade_apimachinery::store::{Event, EventType, Kind};
+use palisade_apimachinery::time;
+use palisade_apiserver::session::{AttachOptions, Attachable, Session, Spec};
+use palisade_apimachinery::status::Result as ApiResult;
+use palisade_apiserver::streams::Ended;
+use palisade_apiserver::Api;
+use palisade_lab::process::{self, ProcessSpec};
+use palisade_lab::Node;
+use palisade_model::{ContainerPort, Labels, PodId, Protocol};
+use serde_json::{json, Value};
+
+use super::images;
+use super::kapi::{self, LabApi};
+use super::resident::{Known, Lab, Touch};
+use super::state::{LabPod, LabService, LabState, LAB_NODE};
+
+/// Marks a pod of cluster state only (`lab import`): no namespace, no process.
+pub const STATE_ONLY: &str = "palisade.dev/state-only";
+
+/// How often pods' processes are checked for having exited.
+const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// What the realizer is asked to do.
+#[derive(Debug)]
+pub enum Msg {
+    Event(Arc<Event>),
+    /// Events were lost (the realizer fell behind): compare everything.
+    Resync,
+    /// Read the node's table back and repair drift; the reply says how it went.
+    ReadBack(Sender<Result<(), String>>),
+}
+
+/// The processes of the lab's pods: shared with the API server's `log`,
+/// `exec` and `attach` (`pods.rs`).
+#[derive(Debug)]
+pub struct Procs {
+    pub lab: String,
+    pub node: Node,
+    /// Pods started with stdin or a TTY (`kubectl run -i --tty`).
+    pub attachables: Mutex<BTreeMap<PodId, Arc<Attachable>>>,
+    /// The other pods' processes.
+    pub pids: Mutex<BTreeMap<PodId, u32>>,
+    pub palisade: PathBuf,
+    pub busybox: Option<PathBuf>,
+}
+
+impl Procs {
+    /// The working directory of a pod's processes (`wget -O file` writes there).
+    pub fn pod_dir(&self, id: &PodId) -> PathBuf {
+        LabState::dir(&self.lab)
+            .join("pods")
+            .join(format!("{}_{}", id.namespace, id.name))
+    }
+}
+
+struct Kinds {
+    namespaces: Kind,
+    pods: Kind,
+    services: Kind,
+    policies: Kind,
+}
+
+/// The realizer's state: the resident lab and what it needs of the API.
+pub struct Realizer {
+    lab: Lab,
+    api: Arc<Api>,
+    procs: Arc<Procs>,
+    runtime: tokio::runtime::Handle,
+    realized: tokio::sync::watch::Sender<u64>,
+    kinds: Kinds,
+    /// Pods whose process is to be started after this batch's commit.
+    start: Vec<PodId>,
+    /// Exit codes seen, per pod (for pods that are not restarted).
+    exited: BTreeMap<PodId, i32>,
+}
+
+fn kinds(api: &Api) -> Kinds {
+    let k = |g, p| api.kind(g, "v1", p).expect("a built-in kind");
+    Kinds {
+        namespaces: k("", "namespaces"),
+        pods: k("", "pods"),
+        services: k("", "services"),
+        policies: k("networking.k8s.io", "networkpolicies"),
+    }
+}
+
+fn labels_of(obj: &Value) -> Labels {
+    let mut l = Labels::new();
+    for (k, v) in obj["metadata"]["labels"].as_object().into_iter().flatten() {
+        l.insert(k, v.as_str().unwrap_or(""));
+    }
+    l
+}
+
+fn ports_of(pod: &Value) -> Vec<ContainerPort> {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+        .filter_map(|p| {
+            let port = u16::try_from(p["containerPort"].as_u64()?).ok()?;
+            let protocol: Protocol = p["protocol"].as_str().unwrap_or("TCP").parse().ok()?;
+            Some(ContainerPort {
+                name: p["name"].as_str().map(str::to_string),
+                port: palisade_model::port_number(i64::from(port)).ok()?,
+                protocol,
+            })
+        })
+        .collect()
+}
+
+fn pod_id(e: &Event) -> PodId {
+    PodId::new(&e.key.namespace, &e.key.name)
+}
+
+impl Realizer {
+    pub fn new(lab: Lab, lab_api: &LabApi, procs: Arc<Procs>) -> Realizer {
+        Realizer {
+            kinds: kinds(&lab_api.api),
+            lab,
+            api: lab_api.api.clone(),
+            procs,
+            runtime: lab_api.runtime.handle().clone(),
+            realized: lab_api.realized.clone(),
+            start: vec![],
+            exited: BTreeMap::new(),
+        }
+    }
+
+    pub fn lab(&mut self) -> &mut Lab {
+        &mut self.lab
+    }
+
+    /// Runs until the channel closes.
+    pub fn run(mut self, rx: Receiver<Msg>) {
+        // What the API holds when the controller starts: bring the node in line.
+        if let Err(e) = self.resync() {
+            eprintln!("realizer: bringing the node in line with the API: {e:#}");
+        }
+        loop {
+            let first = match rx.recv_timeout(CHECK_EVERY) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut batch: Vec<Msg> = first.into_iter().collect();
+            batch.extend(rx.try_iter());
+            if let Err(e) = self.batch(batch) {
+                eprintln!("realizer: {e:#}");
+            }
+            self.check_processes();
+        }
+    }
+
+    fn batch(&mut self, msgs: Vec<Msg>) -> Result<()> {
+        if msgs.is_empty() {
+            return Ok(());
+        }
+        let mut top = 0;
+        let mut replies = vec![];
+        let mut resync = false;
+        for m in msgs {
+            match m {
+                Msg::Event(e) => {
+                    top = top.max(e.rv);
+                    if let Err(err) = self.apply(&e) {
+                        eprintln!(
+                            "realizer: {} {}/{}: {err:#}",
+                            e.ty.as_str(),
+                            e.key.namespace,
+                            e.key.name
+                        );
+                    }
+                }
+                Msg::Resync => resync = true,
+                Msg::ReadBack(reply) => replies.push(reply),
+            }
+        }
+        let result = if resync {
+            self.resync()
+        } else if !replies.is_empty() {
+            self.lab.reconcile(Known::ReadBack).and_then(|()| self.lab.persist())
+        } else {
+            self.commit()
+        };
+        for r in replies {
+            let _ = r.send(result.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
+        }
+        if let Err(e) = &result {
+            eprintln!("realizer: programming the node: {e:#}");
+        }
+        self.start_pods();
+        self.announce(top);
+        kapi::save_objects(&self.lab.state.name, &self.api)?;
+        result
+    }
+
+    fn announce(&self, rv: u64) {
+        let rv = rv.max(*self.realized.borrow());
+        self.realized.send_replace(rv);
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        match self.lab.commit() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // The kernel keeps what it holds; the next commit diffs
+                // against it (or reads it back).
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies one change to the lab's state (no kernel change yet).
+    fn apply(&mut self, e: &Event) -> Result<()> {
+        let k = &self.kinds;
+        if e.key.kind == k.namespaces {
+            self.namespace(e);
+        } else if e.key.kind == k.pods {
+            self.pod(e)?;
+        } else if e.key.kind == k.services {
+            self.service(e)?;
+        } else if e.key.kind == k.policies {
+            self.policy(e);
+        }
+        Ok(())
+    }
+
+    fn namespace(&mut self, e: &Event) {
+        let name = e.key.name.clone();
+        if e.ty == EventType::Deleted {
+            if self.lab.state().namespaces.remove(&name).is_some() {
+                self.lab.touch(Touch::Namespace(name));
+            }
+            return;
+        }
+        let mut labels = labels_of(&e.object);
+        labels.remove(palisade_model::METADATA_NAME_LABEL);
+        if self.lab.state().namespaces.get(&name) != Some(&labels) {
+            self.lab.state().namespaces.insert(name.clone(), labels);
+            self.lab.touch(Touch::Namespace(name));
+        }
+    }
+
+    fn pod(&mut self, e: &Event) -> Result<()> {
+        let id = pod_id(e);
+        if e.ty == EventType::Deleted {
+            self.procs.attachables.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            self.procs.pids.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            self.exited.remove(&id);
+            if self.lab.state().pods.contains_key(&id) {
+                super::pods::remove(&mut self.lab, &id)?;
+                let _ = std::fs::remove_dir_all(self.procs.pod_dir(&id));
+            }
+            return Ok(());
+        }
+        let obj = &e.object;
+        let labels = labels_of(obj);
+        let ports = ports_of(obj);
+        if let Some(p) = self.lab.state().pods.get_mut(&id) {
+            if p.labels != labels || p.ports != ports {
+                p.labels = labels;
+                p.ports = ports;
+                self.lab.touch(Touch::Pod(id));
+            }
+            return Ok(());
+        }
+        let node = obj.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or(LAB_NODE);
+        let state_only = obj.pointer(&format!("/metadata/annotations/{}", STATE_ONLY.replace('/', "~1")))
+            == Some(&json!("true"));
+        if state_only {
+            let Some(ip) = obj.pointer("/status/podIP").and_then(Value::as_str).and_then(|s| s.parse::<IpAddr>().ok()) else {
+                anyhow::bail!("a state-only pod needs status.podIP");
+            };
+            let pod = LabPod {
+                namespace: id.namespace.clone(),
+                name: id.name.clone(),
+                labels,
+                ip,
+                ports,
+                command: vec![],
+                pid: None,
+                state_only: true,
+                node: (node != LAB_NODE).then(|| node.to_string()),
+            };
+            self.lab.state().pods.insert(id.clone(), pod);
+            self.lab.touch(Touch::Pod(id));
+            return Ok(());
+        }
+        if node != LAB_NODE {
+            // Not for this node: nothing runs it.
+            return Ok(());
+        }
+        if matches!(obj.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed")) {
+            return Ok(());
+        }
+        let ip = self.lab.state().allocate_pod_ip();
+        self.lab
+            .node
+            .add_pod(&id.to_string(), &[ip])
+            .context("creating the pod's network")?;
+        let pod = LabPod {
+            namespace: id.namespace.clone(),
+            name: id.name.clone(),
+            labels,
+            ip,
+            ports,
+            command: vec![],
+            pid: None,
+            state_only: false,
+            node: None,
+        };
+        self.lab.state().pods.insert(id.clone(), pod);
+        self.lab.touch(Touch::Pod(id.clone()));
+        self.start.push(id);
+        Ok(())
+    }
+
+    fn service(&mut self, e: &Event) -> Result<()> {
+        let id = PodId::new(&e.key.namespace, &e.key.name);
+        if e.ty == EventType::Deleted {
+            if self.lab.state().services.contains_key(&id) {
+                super::services::remove(&mut self.lab, &id)?;
+            }
+            return Ok(());
+        }
+        let o = &e.object;
+        let Some(selector) = o.pointer("/spec/selector").and_then(Value::as_object) else {
+            self.lab.state().services.remove(&id);
+            return Ok(());
+        };
+        let Some(cluster_ip) = o.pointer("/spec/clusterIP").and_then(Value::as_str).and_then(|s| s.parse().ok()) else {
+            return Ok(());
+        };
+        let mut sel = Labels::new();
+        for (k, v) in selector {
+            sel.insert(k, v.as_str().unwrap_or(""));
+        }
+        let ports = o
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let port = u16::try_from(p["port"].as_u64()?).ok()?;
+                let target = p["targetPort"].as_u64().and_then(|t| u16::try_from(t).ok()).unwrap_or(port);
+                let proto: Protocol = p["protocol"].as_str().unwrap_or("TCP").parse().ok()?;
+                Some((port, target, proto))
+            })
+            .collect();
+        let svc = LabService {
+            namespace: id.namespace.clone(),
+            name: id.name.clone(),
+            cluster_ip,
+            ports,
+            selector: sel,
+        };
+        if self.lab.state().services.get(&id) != Some(&svc) {
+            if let Some(old) = self.lab.state().services.get(&id).cloned() {
+                if old.ports != svc.ports {
+                    super::services::remove(&mut self.lab, &id)?;
+                }
+            }
+            self.lab.state().services.insert(id, svc);
+        }
+        Ok(())
+    }
+
+    fn policy(&mut self, e: &Event) {
+        let id = PodId::new(&e.key.namespace, &e.key.name);
+        if e.ty == EventType::Deleted {
+            if self.lab.state().policies.remove(&id).is_some() {
+                self.lab.touch(Touch::Policy(id));
+            }
+            return;
+        }
+        match kapi::policy_of(&e.object) {
+            Ok(p) => {
+                if self.lab.state().policies.get(&id) != Some(&p) {
+                    self.lab.state().policies.insert(id.clone(), p);
+                    self.lab.touch(Touch::Policy(id));
+                }
+            }
+            // Admission validated it; an object restored from an older
+            // palisade may not pass: the last valid version stays.
+            Err(causes) => eprintln!("realizer: network policy {id} left as it was: {causes:?}"),
+        }
+    }
+
+    /// Brings the state in line with every object the API holds (start,
+    /// a lost event).
+    fn resync(&mut self) -> Result<()> {
+        let k = &self.kinds;
+        let (nss, _) = self.api.list(k.namespaces, None);
+        let (pods, _) = self.api.list(k.pods, None);
+        let (svcs, _) = self.api.list(k.services, None);
+        let (pols, rv) = self.api.list(k.policies, None);
+        let key = |o: &Value| PodId::new(o["metadata"]["namespace"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or(""));
+        let wanted_pods: std::collections::BTreeSet<PodId> = pods.iter().map(|o| key(o)).collect();
+        // Gone from the API: gone from the node.
+        let stale: Vec<PodId> = self.lab.state().pods.keys().filter(|id| !wanted_pods.contains(id)).cloned().collect();
+        for id in stale {
+            super::pods::remove(&mut self.lab, &id)?;
+        }
+        let svc_keys: std::collections::BTreeSet<PodId> = svcs.iter().map(|o| key(o)).collect();
+        let stale: Vec<PodId> = self.lab.state().services.keys().filter(|id| !svc_keys.contains(id)).cloned().collect();
+        for id in stale {
+            super::services::remove(&mut self.lab, &id)?;
+        }
+        let pol_keys: std::collections::BTreeSet<PodId> = pols.iter().map(|o| key(o)).collect();
+        self.lab.state().policies.retain(|id, _| pol_keys.contains(id));
+        let ns_keys: std::collections::BTreeSet<String> =
+            nss.iter().map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string()).collect();
+        self.lab.state().namespaces.retain(|n, _| ns_keys.contains(n));
+        self.lab.touch(Touch::All);
+        let synthetic = |kind, o: &Arc<Value>| {
+            let ns = o["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+            let name = o["metadata"]["name"].as_str().unwrap_or("").to_string();
+            Event {
+                ty: EventType::Added,
+                key: palisade_apimachinery::store::ObjectKey { kind, namespace: ns, name },
+                object: o.clone(),
+                rv,
+            }
+        };
+        for (kind, items) in [(k.namespaces, &nss), (k.pods, &pods), (k.services, &svcs), (k.policies, &pols)] {
+            for o in items.iter() {
+                let e = synthetic(kind, o);
+                // A pod already running (a restarted controller) keeps its
+                // namespace and process.
+                if kind == self.kinds.pods && self.lab.state().pods.contains_key(&pod_id(&e)) {
+                    let _ = self.pod(&e);
+                    continue;
+                }
+                if let Err(err) = self.apply(&e) {
+                    eprintln!("realizer: {}/{}: {err:#}", e.key.namespace, e.key.name);
+                }
+            }
+        }
+        let r = self.lab.reconcile(Known::ReadBack).and_then(|()| {
+            super::services::sync(&self.lab.node, &self.lab.state)?;
+            self.lab.persist()
+        });
+        self.start_pods();
+        self.announce(rv);
+        r
+    }
+
+    /// Starts the processes of the pods made real in this batch and
+    /// reports them running.
+    fn start_pods(&mut self) {
+        for id in std::mem::take(&mut self.start) {
+            let status = match self.start_pod(&id, 0) {
+                Ok(()) => self.running_status(&id, 0),
+                Err(why) => waiting_status(&why),
+            };
+            self.write_status(&id, status);
+        }
+        if let Err(e) = self.lab.save() {
+            eprintln!("realizer: saving the lab's state: {e:#}");
+        }
+    }
+
+    fn start_pod(&mut self, id: &PodId, restarts: u32) -> Result<(), String> {
+        let obj = self.api.get(self.kinds.pods, &id.namespace, &id.name).map_err(|e| e.to_string())?;
+        let container = obj.pointer("/spec/containers/0").cloned().unwrap_or(json!({}));
+        let run = images::resolve(&container, &self.procs.palisade, self.procs.busybox.as_deref())
+            .map_err(|e| e.0)?;
+        let dir = self.procs.pod_dir(id);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let dir = container["workingDir"].as_str().map(PathBuf::from).unwrap_or(dir);
+        let netns = self.lab.node.pod_netns(&id.to_string());
+        let log = self.lab.log_path(id);
+        let interactive = container["stdin"] == json!(true) || container["tty"] == json!(true);
+        let pid = if interactive {
+            let mut spec = Spec::new(palisade_lab::locate("ip")).args(["netns", "exec", &netns]).args(run.argv.clone()).current_dir(&dir);
+            for (k, v) in &run.env {
+                spec = spec.env(k, v);
+            }
+            let _guard = self.runtime.enter();
+            let session = if container["tty"] == json!(true) {
+                Session::spawn_pty(&spec, None)
+            } else {
+                Session::spawn_pipes(&spec)
+            }
+            .map_err(|e| format!("starting {:?}: {e}", run.argv.join(" ")))?;
+            let options = AttachOptions {
+                stdin_once: container["stdinOnce"] == json!(true),
+            };
+            let a = Attachable::start(session, &log, options).map_err(|e| e.to_string())?;
+            self.procs
+                .attachables
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id.clone(), Arc::new(a));
+            None
+        } else {
+            let spec = ProcessSpec {
+                netns,
+                program: run.argv[0].clone(),
+                args: run.argv[1..].to_vec(),
+                env: run.env.clone(),
+                log,
+                cwd: Some(dir),
+            };
+            let h = process::spawn(&spec).map_err(|e| format!("starting {:?}: {e}", run.argv.join(" ")))?;
+            self.lab.children.lock().unwrap_or_else(|p| p.into_inner()).push(h.pid);
+            self.procs.pids.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), h.pid);
+            Some(h.pid as i32)
+        };
+        if let Some(p) = self.lab.state().pods.get_mut(id) {
+            p.command = run.argv;
+            p.pid = pid;
+        }
+        let _ = restarts;
+        Ok(())
+    }
+
+    fn running_status(&mut self, id: &PodId, restarts: u32) -> Value {
+        let ip = self.lab.state().pods.get(id).map(|p| p.ip.to_string()).unwrap_or_default();
+        let now = time::rfc3339(time::now());
+        let cond = |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
+        json!({
+            "phase": "Running",
+            "podIP": ip, "podIPs": [{"ip": ip}],
+            "hostIP": "169.254.1.1", "hostIPs": [{"ip": "169.254.1.1"}],
+            "startTime": now, "qosClass": "BestEffort",
+            "conditions": [cond("PodReadyToStartContainers"), cond("Initialized"), cond("Ready"), cond("ContainersReady"), cond("PodScheduled")],
+            "containerStatuses": [{"ready": true, "started": true, "restartCount": restarts,
+                                   "state": {"running": {"startedAt": now}}}],
+        })
+    }
+
+    /// Fills the container status's name and image from the pod and writes it.
+    fn write_status(&self, id: &PodId, mut status: Value) {
+        let r = self.api.modify(self.kinds.pods, &id.namespace, &id.name, false, |o| {
+            let mut o = o.clone();
+            if let Some(cs) = status["containerStatuses"].get_mut(0) {
+                let c = o.pointer("/spec/containers/0").cloned().unwrap_or(json!({}));
+                cs["name"] = c["name"].clone();
+                cs["image"] = c["image"].clone();
+                cs["imageID"] = json!("");
+                cs["containerID"] = json!(format!("palisade-lab://{}/{}", id.namespace, id.name));
+            }
+            if status.get("startTime").is_some() && o.pointer("/status/startTime").is_some() {
+                status["startTime"] = o["status"]["startTime"].clone();
+            }
+            o["status"] = std::mem::take(&mut status);
+            Ok(o)
+        });
+        if let Err(e) = r {
+            if e.code != 404 {
+                eprintln!("realizer: status of pod {id}: {e}");
+            }
+        }
+    }
+
+    /// Pods whose process ended: restarted (`restartPolicy: Always`) or
+    /// reported Succeeded / Failed with the exit code.
+    fn check_processes(&mut self) {
+        let mut ended: Vec<(PodId, Option<i32>)> = vec![];
+        {
+            let attachables = self.procs.attachables.lock().unwrap_or_else(|p| p.into_inner());
+            for (id, a) in attachables.iter() {
+                if let Some(code) = *a.exit_watch().borrow() {
+                    if !self.exited.contains_key(id) {
+                        ended.push((id.clone(), Some(code)));
+                    }
+                }
+            }
+        }
+        for (id, p) in &self.lab.state.pods {
+            if let Some(pid) = p.pid {
+                if !self.exited.contains_key(id) && !process::is_alive(pid as u32) {
+                    ended.push((id.clone(), process::exit_code(pid as u32)));
+                }
+            }
+        }
+        for (id, code) in ended {
+            let Ok(obj) = self.api.get(self.kinds.pods, &id.namespace, &id.name) else {
+                continue;
+            };
+            let policy = obj.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("Always");
+            let code_or = code.unwrap_or(0);
+            let restart = policy == "Always" || (policy == "OnFailure" && code_or != 0);
+            let restarts = obj
+                .pointer("/status/containerStatuses/0/restartCount")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as u32;
+            if restart && restarts < 1000 {
+                self.procs.attachables.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                let status = match self.start_pod(&id, restarts + 1) {
+                    Ok(()) => self.running_status(&id, restarts + 1),
+                    Err(why) => waiting_status(&why),
+                };
+                self.write_status(&id, status);
+                let _ = self.lab.save();
+                continue;
+            }
+            self.exited.insert(id.clone(), code_or);
+            if let Some(p) = self.lab.state().pods.get_mut(&id) {
+                p.pid = None;
+            }
+            let _ = self.lab.save();
+            let now = time::rfc3339(time::now());
+            let phase = if code_or == 0 { "Succeeded" } else { "Failed" };
+            let reason = if code_or == 0 { "Completed" } else { "Error" };
+            let started = obj.pointer("/status/containerStatuses/0/state/running/startedAt").cloned().unwrap_or(json!(now));
+            let mut status = (*obj).get("status").cloned().unwrap_or(json!({}));
+            status["phase"] = json!(phase);
+            for c in status["conditions"].as_array_mut().into_iter().flatten() {
+                if c["type"] == "Ready" || c["type"] == "ContainersReady" {
+                    c["status"] = json!("False");
+                    c["reason"] = json!("PodCompleted");
+                }
+            }
+            status["containerStatuses"] = json!([{"ready": false, "started": false, "restartCount": restarts,
+                "state": {"terminated": {"exitCode": code_or, "reason": reason, "startedAt": started, "finishedAt": now}}}]);
+            self.write_status(&id, status);
+        }
+    }
+}
+
+/// A pod whose container could not start.
+fn waiting_status(why: &str) -> Value {
+    json!({
+        "phase": "Pending",
+        "conditions": [{"type": "PodScheduled", "status": "True"},
+                       {"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
+        "containerStatuses": [{"ready": false, "started": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "NoDefaultCommand", "message": why}}}],
+    })
+}
+
+/// Forwards the API's changes to the realizer (a lag becomes a resync).
+pub fn forward(api: &Api, runtime: &tokio::runtime::Handle, tx: Sender<Msg>) {
+    let mut sub = api.subscribe();
+    runtime.spawn(async move {
+        loop {
+            let msg = match sub.recv().await {
+                Ok(e) => Msg::Event(e),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Msg::Resync,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn id_of(pod: &Value) -> PodId {
+    PodId::new(
+        pod["metadata"]["namespace"].as_str().unwrap_or(""),
+        pod["metadata"]["name"].as_str().unwrap_or(""),
+    )
+}
+
+impl palisade_apiserver::Pods for Procs {
+    fn log(&self, pod: &Value, _container: &str) -> ApiResult<(PathBuf, Ended)> {
+        let id = id_of(pod);
+        let path = LabState::log_path(&self.lab, &id);
+        if let Some(a) = self.attachable(&id) {
+            let mut exit = a.exit_watch();
+            return Ok((path, Box::pin(async move {
+                let _ = exit.wait_for(Option::is_some).await;
+            })));
+        }
+        let pid = self.pids.lock().unwrap_or_else(|p| p.into_inner()).get(&id).copied();
+        Ok((path, Box::pin(async move {
+            while pid.is_some_and(process::is_alive) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })))
+    }
+
+    fn exec(&self, pod: &Value, _container: &str, command: &[String], tty: bool) -> ApiResult<Session> {
+        let id = id_of(pod);
+        let container = pod.pointer("/spec/containers/0").cloned().unwrap_or(json!({}));
+        let env = images::resolve(&container, &self.palisade, self.busybox.as_deref())
+            .map(|r| r.env)
+            .unwrap_or_default();
+        let dir = container["workingDir"]
+            .as_str()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.pod_dir(&id));
+        let mut spec = Spec::new(palisade_lab::locate("ip"))
+            .args(["netns".to_string(), "exec".into(), self.node.pod_netns(&id.to_string())])
+            .args(command.to_vec())
+            .current_dir(dir);
+        for (k, v) in env {
+            spec = spec.env(k, v);
+        }
+        let started = if tty { Session::spawn_pty(&spec, None) } else { Session::spawn_pipes(&spec) };
+        started.map_err(|e| palisade_apimachinery::Status::internal(format!("starting {:?} in pod {id}: {e}", command.join(" "))))
+    }
+
+    fn attach(&self, pod: &Value, _container: &str, stdin: bool) -> ApiResult<palisade_apiserver::session::Attachment> {
+        let id = id_of(pod);
+        self.attachable(&id).map(|a| a.attach(stdin)).ok_or_else(|| {
+            palisade_apimachinery::Status::bad_request(format!(
+                "pod {id}: its container was not started with stdin or a TTY (stdin: true / tty: true): there is nothing to attach to; use logs -f"
+            ))
+        })
+    }
+}
+
+impl Procs {
+    fn attachable(&self, id: &PodId) -> Option<Arc<Attachable>> {
+        self.attachables.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+}
