@@ -214,7 +214,10 @@ impl Admission for LabAdmission {
             }
             ("", "Pod") => admit_pod(r, obj, old),
             ("", "Service") => admit_service(store, registry, r, obj, old),
-            ("networking.k8s.io", "NetworkPolicy") => validate_policy(r, obj),
+            ("networking.k8s.io", "NetworkPolicy") => {
+                default_policy_types(obj);
+                validate_policy(r, obj)
+            }
             ("apps", "Deployment") | ("apps", "ReplicaSet") => admit_workload(r, obj),
             _ => Ok(()),
         }
@@ -349,6 +352,20 @@ fn free_cluster_ip(store: &Store, registry: &Registry) -> IpAddr {
         .map(|i| IpAddr::V4(Ipv4Addr::from(u32::from(SERVICE_BASE) + i)))
         .find(|ip| !used.contains(&ip.to_string()))
         .unwrap_or(IpAddr::V4(SERVICE_BASE))
+}
+
+/// `spec.policyTypes` as the API server defaults it: Ingress, and Egress
+/// when the policy has egress rules.
+fn default_policy_types(obj: &mut Value) {
+    let spec = &mut obj["spec"];
+    if spec.get("policyTypes").is_some_and(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
+        return;
+    }
+    let mut types = vec![json!("Ingress")];
+    if spec.get("egress").is_some_and(|e| !e.is_null()) {
+        types.push(json!("Egress"));
+    }
+    spec["policyTypes"] = json!(types);
 }
 
 /// The policy core's validation of a NetworkPolicy, as 422 causes.
