@@ -1,9 +1,11 @@
 //! `lab demo`: the classic walkthrough, end to end, on real packets.
 //!
-//! Every step runs this same binary as a separate process, exactly as a user
-//! would type it in a shell, in a lab of its own (`demo`), so the demo
-//! exercises the real commands. It checks each probe's outcome and exits
-//! non-zero if any differs from the walkthrough.
+//! Every step runs as a separate process, exactly as a user would type it
+//! in a shell, in a lab of its own (`demo`), so the demo exercises the real
+//! commands: `kubectl` against the lab's API server when kubectl is
+//! installed (as the walkthrough is written), else the `palisade lab`
+//! verbs. It checks each probe's outcome and exits non-zero if any differs
+//! from the walkthrough.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -31,6 +33,8 @@ enum Expect {
 struct Demo {
     exe: PathBuf,
     failures: usize,
+    /// kubectl's environment (KUBECONFIG, a HOME of its own for its cache).
+    kubectl: Vec<(String, String)>,
 }
 
 /// The policy file: the repository's copy when run from a checkout, else the embedded one.
@@ -64,6 +68,66 @@ impl Demo {
         print!("{stdout}");
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
         Ok((out.status.code().unwrap_or(-1), stdout))
+    }
+
+    /// Runs `kubectl ARGS` (shown as typed), printing its output.
+    fn kubectl(&self, args: &[&str]) -> Result<(i32, String, String)> {
+        println!("$ kubectl {}", args.join(" "));
+        let out = Command::new("kubectl")
+            .args(args)
+            .envs(self.kubectl.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running kubectl {}", args.join(" ")))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        Ok((out.status.code().unwrap_or(-1), stdout, stderr))
+    }
+
+    /// A kubectl step that must succeed.
+    fn kstep(&mut self, args: &[&str]) -> Result<()> {
+        let (code, stdout, stderr) = self.kubectl(args)?;
+        print!("{stdout}");
+        eprint!("{stderr}");
+        if code != 0 {
+            self.failures += 1;
+            println!("\x1b[31m  FAILED: exit code {code}\x1b[0m");
+        }
+        Ok(())
+    }
+
+    /// busybox POSTs to http-echo with its own wget, through `kubectl exec`.
+    fn kprobe(&mut self, expect: Expect) -> Result<()> {
+        let (code, stdout, stderr) = self.kubectl(&[
+            "exec", "--namespace=ns-1", "busybox", "--", "timeout", "3", "wget", "-S", "-O", "-",
+            "--post-data", r#"{"message":"hello"}"#, URL,
+        ])?;
+        let shown: String = stderr.lines().filter(|l| l.contains("HTTP/") || l.contains("Connecting")).map(|l| format!("{l}\n")).collect();
+        print!("{shown}");
+        let got = if code == 0 && stderr.contains("200 OK") {
+            Some(Expect::Ok200)
+        } else if code == 143 || stderr.contains("exit code 143") {
+            println!("  (no answer within 3 s: timed out)");
+            Some(Expect::Timeout)
+        } else {
+            print!("{stdout}");
+            None
+        };
+        self.judge(got, expect);
+        Ok(())
+    }
+
+    fn judge(&mut self, got: Option<Expect>, expect: Expect) {
+        let want = match expect {
+            Expect::Ok200 => "HTTP/1.1 200 OK",
+            Expect::Timeout => "a timeout",
+        };
+        if got == Some(expect) {
+            println!("\x1b[32m  as expected: {want}\x1b[0m");
+        } else {
+            self.failures += 1;
+            println!("\x1b[31m  UNEXPECTED: wanted {want}\x1b[0m");
+        }
     }
 
     /// Runs a step that must succeed.
@@ -117,28 +181,37 @@ impl Demo {
         } else {
             None
         };
-        let want = match expect {
-            Expect::Ok200 => "HTTP/1.1 200 OK",
-            Expect::Timeout => "a timeout",
-        };
-        if got == Some(expect) {
-            println!("\x1b[32m  as expected: {want}\x1b[0m");
-        } else {
-            self.failures += 1;
-            println!("\x1b[31m  UNEXPECTED: wanted {want}\x1b[0m");
-        }
+        self.judge(got, expect);
         Ok(())
     }
 }
 
 pub fn run() -> Result<ExitCode> {
     let exe = std::env::current_exe().context("finding the palisade binary")?;
-    let mut d = Demo { exe, failures: 0 };
+    let mut d = Demo {
+        exe,
+        failures: 0,
+        kubectl: vec![],
+    };
     let _ = super::ops::down(LAB).map(|_| ());
-    let result = walkthrough(&mut d);
+    let with_kubectl = palisade_lab::locate("kubectl").is_absolute();
+    let result = if with_kubectl {
+        println!("palisade lab demo: kubectl is installed: the walkthrough runs through kubectl, against the lab's API server");
+        walkthrough_kubectl(&mut d)
+    } else {
+        println!("palisade lab demo: kubectl is not installed: the walkthrough runs through the palisade lab verbs");
+        walkthrough(&mut d)
+    };
     d.say("Clean up");
-    d.step(&["lab", "delete", "ns", "ns-1"])?;
+    if with_kubectl && !d.kubectl.is_empty() {
+        d.kstep(&["delete", "ns", "ns-1"])?;
+    } else {
+        d.step(&["lab", "delete", "ns", "ns-1"])?;
+    }
     d.step(&["lab", "down"])?;
+    if let Some((_, home)) = d.kubectl.iter().find(|(k, _)| k == "HOME") {
+        let _ = std::fs::remove_dir_all(home);
+    }
     result?;
     if d.failures > 0 {
         println!(
@@ -229,5 +302,48 @@ fn walkthrough(d: &mut Demo) -> Result<()> {
     d.probe(Expect::Ok200)?;
     d.say("http-echo's request log (one line per request that got through)");
     d.step(&["lab", "logs", "http-echo", "-n", "ns-1"])?;
+    Ok(())
+}
+
+/// The walkthrough as it is written, in kubectl (the interactive
+/// `kubectl run -i --tty busybox -- sh` becomes a busybox pod probed with
+/// `kubectl exec`: the demo runs without a terminal).
+fn walkthrough_kubectl(d: &mut Demo) -> Result<()> {
+    d.say("A lab: its node, and its Kubernetes API server for kubectl");
+    d.step(&["lab", "up"])?;
+    let kubeconfig = super::kapi::kubeconfig_path(LAB);
+    let home = std::env::temp_dir().join(format!("palisade-demo-kube-{}", std::process::id()));
+    std::fs::create_dir_all(&home)?;
+    d.kubectl = vec![
+        ("KUBECONFIG".into(), kubeconfig.display().to_string()),
+        ("HOME".into(), home.display().to_string()),
+    ];
+    println!("$ eval $(palisade lab env)     # KUBECONFIG={}", kubeconfig.display());
+    d.kstep(&["create", "ns", "ns-1"])?;
+    d.say("An http-echo server pod, labelled and exposed as a Service");
+    d.kstep(&["run", "--namespace=ns-1", "http-echo", "--image=solsson/http-echo", "--env=PORT=80", "--port=80"])?;
+    d.kstep(&["label", "po", "--selector=run=http-echo", "--namespace=ns-1", "app=http-echo"])?;
+    d.kstep(&["expose", "--namespace=ns-1", "pod", "http-echo", "--port=80"])?;
+    d.say("A busybox client pod (the walkthrough's `kubectl run -i --tty busybox ... -- sh`, probed here with kubectl exec)");
+    d.kstep(&["run", "--namespace=ns-1", "busybox", "--image=busybox", "--restart=Never", "--", "sleep", "3600"])?;
+    d.kstep(&["wait", "--namespace=ns-1", "--for=condition=Ready", "pod/busybox", "pod/http-echo", "--timeout=60s"])?;
+    d.kstep(&["get", "pods,svc", "--namespace=ns-1", "-o", "wide"])?;
+    d.say("No policy: busybox reaches http-echo");
+    d.kprobe(Expect::Ok200)?;
+    d.say("deny-all-by-default (podSelector: {}) isolates every pod in ns-1");
+    let deny = policy_file(DENY_ALL)?;
+    d.kstep(&["create", "-f", &deny, "--namespace=ns-1"])?;
+    d.kprobe(Expect::Timeout)?;
+    d.say("Replace it with allow: app=busybox may reach app=http-echo");
+    d.kstep(&["delete", "netpol", "deny-all-by-default", "--namespace=ns-1"])?;
+    let allow = policy_file(ALLOW)?;
+    d.kstep(&["create", "-f", &allow, "--namespace=ns-1"])?;
+    d.say("busybox has no app=busybox label yet: still a timeout");
+    d.kprobe(Expect::Timeout)?;
+    d.say("Label busybox app=busybox: allowed again");
+    d.kstep(&["label", "po", "--selector=run=busybox", "--namespace=ns-1", "app=busybox"])?;
+    d.kprobe(Expect::Ok200)?;
+    d.say("http-echo's request log (one line per request that got through)");
+    d.kstep(&["logs", "--namespace=ns-1", "http-echo"])?;
     Ok(())
 }

@@ -199,6 +199,7 @@ impl Admission for LabAdmission {
         if op == Operation::Delete {
             return Ok(());
         }
+        validate_labels(r, obj)?;
         match (r.group, r.kind) {
             ("", "Namespace") => {
                 // As upstream: the name label, and Active until deleted.
@@ -221,6 +222,27 @@ impl Admission for LabAdmission {
             ("apps", "Deployment") | ("apps", "ReplicaSet") => admit_workload(r, obj),
             _ => Ok(()),
         }
+    }
+}
+
+/// `metadata.labels` must be valid label keys and values (as upstream's
+/// ValidateLabels).
+fn validate_labels(r: &Resource, obj: &Value) -> status::Result<()> {
+    let mut labels = palisade_model::Labels::new();
+    let mut causes = vec![];
+    for (k, v) in obj["metadata"]["labels"].as_object().into_iter().flatten() {
+        let Some(v) = v.as_str() else {
+            causes.push(Cause::invalid(format!("metadata.labels.{k}"), "Invalid value: must be a string"));
+            continue;
+        };
+        if let Err(e) = labels.insert(k, v) {
+            causes.push(Cause::invalid("metadata.labels", format!("Invalid value: {v:?}: {e}")));
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(Status::invalid(r, name_of(obj), causes))
     }
 }
 

@@ -190,7 +190,8 @@ fn label(ctx: &Ctx, out: &mut Out, what: LabelWhat) -> Result<u64> {
     let o = ctx.api.modify(k, &ns, &name, false, |old| {
         let mut current = palisade_model::Labels::new();
         for (key, v) in old["metadata"]["labels"].as_object().into_iter().flatten() {
-            current.insert(key, v.as_str().unwrap_or(""));
+            // Admission validated them (kapi.rs).
+            let _ = current.insert(key, v.as_str().unwrap_or(""));
         }
         if let Err(e) = labels::apply(&mut current, &changes, overwrite) {
             refused = Some(e);

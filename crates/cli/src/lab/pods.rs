@@ -5,14 +5,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use palisade_lab::process::{self, ProcessSpec};
 use palisade_model::{ContainerPort, PodId, Protocol};
 
 use palisade_lab::Node;
 
-use super::labels;
 use super::resident::{Lab, Touch};
-use super::state::{LabPod, LabState};
+use super::state::LabState;
 
 /// `[NAME:]PORT[/PROTO]`, e.g. `80`, `http:80`, `dns:53/udp`.
 pub fn parse_port(s: &str) -> Result<ContainerPort> {
@@ -35,70 +33,6 @@ pub fn parse_port(s: &str) -> Result<ContainerPort> {
         port,
         protocol,
     })
-}
-
-/// Creates the pod's namespace and veth, isolates it (reconcile), then
-/// starts its process (detached, with the caller's environment and working
-/// directory), so the process never runs unprotected.
-pub fn run(
-    lab: &mut Lab,
-    ns: &str,
-    name: &str,
-    labels_arg: Option<&str>,
-    ports: &[String],
-    command: &[String],
-) -> Result<()> {
-    palisade_model::names::dns1123_subdomain(name)
-        .map_err(|e| anyhow::anyhow!("invalid pod name {name:?}: {e}"))?;
-    lab.state().require_namespace(ns)?;
-    let id = PodId::new(ns, name);
-    if lab.state().pods.contains_key(&id) {
-        bail!("pods {name:?} already exists in namespace {ns:?}");
-    }
-    let labels = match labels_arg {
-        Some(l) => labels::parse_list(l)?,
-        None => labels::parse_list(&format!("run={name}"))?,
-    };
-    let ports = ports
-        .iter()
-        .map(|p| parse_port(p))
-        .collect::<Result<Vec<_>>>()?;
-    let ip = lab.state().allocate_pod_ip();
-    let pod = LabPod {
-        namespace: ns.into(),
-        name: name.into(),
-        labels,
-        ip,
-        ports,
-        command: command.to_vec(),
-        pid: None,
-        state_only: false,
-        node: None,
-    };
-    lab.node
-        .add_pod(&id.to_string(), &[ip])
-        .context("creating the pod's network")?;
-    lab.state().pods.insert(id.clone(), pod);
-    lab.touch(Touch::Pod(id.clone()));
-    lab.commit()?;
-    let spec = ProcessSpec {
-        cwd: None,
-        netns: lab.node.pod_netns(&id.to_string()),
-        program: command[0].clone(),
-        args: command[1..].to_vec(),
-        env: lab.caller.env.clone(),
-        log: lab.log_path(&id),
-    };
-    let handle =
-        process::spawn(&spec).with_context(|| format!("starting {:?}", command.join(" ")))?;
-    lab.children
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(handle.pid);
-    lab.state().pods.get_mut(&id).expect("inserted above").pid = Some(handle.pid as i32);
-    lab.save()?;
-    lab.out.say(format_args!("pod/{name} created"));
-    Ok(())
 }
 
 /// Stops the pod's process and removes its network; the caller commits.

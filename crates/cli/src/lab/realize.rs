@@ -110,7 +110,8 @@ fn kinds(api: &Api) -> Kinds {
 fn labels_of(obj: &Value) -> Labels {
     let mut l = Labels::new();
     for (k, v) in obj["metadata"]["labels"].as_object().into_iter().flatten() {
-        l.insert(k, v.as_str().unwrap_or(""));
+        // Admission validated them (kapi.rs).
+        let _ = l.insert(k, v.as_str().unwrap_or(""));
     }
     l
 }
@@ -149,10 +150,6 @@ impl Realizer {
             start: vec![],
             exited: BTreeMap::new(),
         }
-    }
-
-    pub fn lab(&mut self) -> &mut Lab {
-        &mut self.lab
     }
 
     /// Runs until the channel closes.
@@ -358,7 +355,10 @@ impl Realizer {
         };
         let mut sel = Labels::new();
         for (k, v) in selector {
-            sel.insert(k, v.as_str().unwrap_or(""));
+            // A selector that is no valid label set selects nothing here.
+            if sel.insert(k, v.as_str().unwrap_or("")).is_err() {
+                return Ok(());
+            }
         }
         let ports = o
             .pointer("/spec/ports")

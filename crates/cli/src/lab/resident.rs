@@ -41,7 +41,6 @@ pub struct Lab {
     pub node: Node,
     /// What the command being run prints.
     pub out: Out,
-    pub caller: Caller,
     /// Pods' processes this controller started (reaped when they exit).
     pub children: Arc<Mutex<Vec<u32>>>,
     /// In step with `state` after every commit.
@@ -86,7 +85,6 @@ impl Lab {
             state,
             node,
             out: Out::default(),
-            caller: Caller::default(),
             children: Arc::default(),
             reconciler,
             known: None,
@@ -110,8 +108,8 @@ impl Lab {
 
     /// Brings the kernel in line with the state (policies through the shared
     /// reconcile core, then Services and DNS), then saves the state and the
-    /// known ruleset. On error the caller reverts to the saved state
-    /// ([`Lab::revert`]): a rejected update changes neither kernel nor state.
+    /// known ruleset. On error the kernel keeps what it held: the next
+    /// commit diffs against it, or reads it back when unknown.
     pub fn commit(&mut self) -> Result<()> {
         let t = Instant::now();
         let touched = std::mem::take(&mut self.touched);
@@ -219,17 +217,5 @@ impl Lab {
     /// Saves the state only (a change the ruleset does not depend on).
     pub fn save(&self) -> Result<()> {
         self.state.write()
-    }
-
-    /// Back to the state last saved, after a command failed half-way (the
-    /// kernel keeps what it holds: the next command diffs against it, or
-    /// reads it back when unknown).
-    pub fn revert(&mut self) -> Result<()> {
-        self.touched = Touched::default();
-        self.state = LabState::read(&self.state.name)?;
-        model_sync::sync(&self.state, &mut self.cluster);
-        // The compiler may have seen the reverted change.
-        self.compare_all = true;
-        Ok(())
     }
 }

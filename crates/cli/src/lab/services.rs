@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use palisade_lab::{hosts, Node, ServiceDnat, ServiceKey};
-use palisade_model::{PodId, Protocol};
+use palisade_model::PodId;
 
 use super::lab_protocol;
 use super::resident::Lab;
@@ -22,45 +22,6 @@ fn keys(svc: &LabService) -> impl Iterator<Item = (ServiceKey, u16)> + '_ {
             *target,
         )
     })
-}
-
-/// `lab expose POD`: a Service selecting the pod's labels (as `kubectl expose pod` does).
-pub fn expose(
-    lab: &mut Lab,
-    ns: &str,
-    pod: &str,
-    name: Option<&str>,
-    (port, target): (u16, u16),
-    proto: &str,
-) -> Result<()> {
-    let protocol: Protocol = proto.to_ascii_uppercase().parse()?;
-    let pod_id = PodId::new(ns, pod);
-    let labels = lab
-        .state()
-        .pods
-        .get(&pod_id)
-        .with_context(|| format!("pods {pod:?} not found in namespace {ns:?}"))?
-        .labels
-        .clone();
-    let name = name.unwrap_or(pod);
-    palisade_model::names::dns1123_label(name)
-        .map_err(|e| anyhow::anyhow!("invalid service name {name:?}: {e}"))?;
-    let id = PodId::new(ns, name);
-    if lab.state().services.contains_key(&id) {
-        bail!("services {name:?} already exists");
-    }
-    let cluster_ip = lab.state().allocate_service_ip();
-    let svc = LabService {
-        namespace: ns.into(),
-        name: name.into(),
-        cluster_ip,
-        ports: vec![(port, target, protocol)],
-        selector: labels,
-    };
-    lab.state().services.insert(id, svc);
-    lab.commit()?;
-    lab.out.say(format_args!("service/{name} exposed"));
-    Ok(())
 }
 
 /// Removes a Service's DNAT now; the caller commits (which rewrites hosts files).

@@ -26,8 +26,6 @@ const POD_NET: Ipv4Addr = Ipv4Addr::new(10, 244, 1, 10);
 pub const LAB_NODE: &str = "lab";
 /// The state file, in the lab's directory.
 pub const STATE_FILE: &str = "state.json";
-/// Service cluster IPs.
-const SERVICE_NET: Ipv4Addr = Ipv4Addr::new(10, 96, 0, 10);
 
 /// A pod of the lab: a network namespace with a process in it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -118,6 +116,7 @@ pub struct LabState {
     pub services: BTreeMap<PodId, LabService>,
     pub policies: BTreeMap<PodId, NetworkPolicy>,
     next_pod: u32,
+    #[serde(default, skip_serializing)]
     next_service: u32,
 }
 
@@ -151,19 +150,6 @@ impl LabState {
                 return ip;
             }
         }
-    }
-
-    pub fn allocate_service_ip(&mut self) -> IpAddr {
-        let ip = IpAddr::V4(Ipv4Addr::from(u32::from(SERVICE_NET) + self.next_service));
-        self.next_service += 1;
-        ip
-    }
-
-    pub fn require_namespace(&self, ns: &str) -> Result<()> {
-        if !self.namespaces.contains_key(ns) {
-            bail!("namespace {ns:?} not found (create it with: palisade lab create ns {ns})");
-        }
-        Ok(())
     }
 
     /// The cluster the policies are evaluated and compiled against.
