@@ -121,7 +121,8 @@ fn a_command_through_the_controller_changes_kernel_and_state() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("controller: command run in") && stderr(&o).contains("commit:"),
+        stderr(&o).contains("controller: command run in")
+            && stderr(&o).contains("the node realizing it"),
         "the controller ran it: {}",
         stderr(&o)
     );
@@ -130,6 +131,9 @@ fn a_command_through_the_controller_changes_kernel_and_state() {
     let state = std::fs::read_to_string(lab.dir().join("state.json")).unwrap();
     assert!(state.contains("\"app\":\"db\""), "state.json has it");
     assert!(lab.dir().join("known.json").exists());
+    // One source of truth: the API holds what the verbs made.
+    let objects = std::fs::read_to_string(lab.dir().join("objects.json")).unwrap();
+    assert!(objects.contains("\"app\":\"db\"") && objects.contains("from-db"));
     assert_eq!(lab.controller_pid(), pid, "one controller served all");
 }
 

@@ -91,7 +91,7 @@ pub fn execute(ctx: &Ctx, caller: &Caller, out: &mut Out, cmd: Command) -> Resul
             resource_version(&o)
         }
         Command::Apply { file, namespace } => {
-            let file = caller.cwd.join(file);
+            let file = if file.as_os_str() == "-" { file } else { caller.cwd.join(file) };
             api.get(kind(ctx, "", "namespaces"), "", &namespace)?;
             let policies = apply::read_policies(&file, &namespace, caller.stdin.as_deref(), out)?;
             apply_policies(ctx, out, &namespace, policies)?
