@@ -105,7 +105,7 @@ pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: 
     let batch = read(files, stdin, out)?;
     let api = &ctx.api;
     let kind = |g, p| api.kind(g, "v1", p).expect("a built-in kind");
-    let (nsk, podk, polk) = (kind("", "namespaces"), kind("", "pods"), kind("networking.k8s.io", "networkpolicies"));
+    let (nsk, podk) = (kind("", "namespaces"), kind("", "pods"));
     check(&current_state(api, podk), &batch)?;
     let counts = (batch.namespaces.len(), batch.pods.len(), batch.policies.len());
     let mut rv = 0;
@@ -113,6 +113,42 @@ pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: 
         rv = rv.max(resource_version(o?.as_ref()));
         Ok(())
     };
+    let objects = api_objects(&batch, local)?;
+    for (plural, obj) in objects {
+        let k = kind(if plural == "networkpolicies" { "networking.k8s.io" } else { "" }, plural);
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        if k == nsk {
+            match api.get(nsk, "", &name) {
+                Ok(_) => note(api.modify(nsk, "", &name, false, |old| {
+                    let mut new = old.clone();
+                    if obj["metadata"].get("labels").is_some() {
+                        new["metadata"]["labels"] = obj["metadata"]["labels"].clone();
+                    }
+                    Ok(new)
+                }))?,
+                Err(_) => note(api.create(nsk, "", obj, false))?,
+            }
+            continue;
+        }
+        let _ = api.delete(k, &ns, &name);
+        note(api.create(k, &ns, obj, false))?;
+    }
+    out.say(format_args!(
+        "imported {} namespaces, {} pods ({}), {} network policies",
+        counts.0,
+        counts.1,
+        if local { "on the lab's node" } else { "on their own nodes" },
+        counts.2
+    ));
+    Ok(rv)
+}
+
+/// The batch as API objects, by plural: namespaces (also those only
+/// named by a pod or policy), pods marked state-only with their address
+/// (on the lab's node with `local`), policies.
+pub fn api_objects(batch: &Batch, local: bool) -> Result<Vec<(&'static str, Value)>> {
+    let mut out = vec![];
     let mut namespaces: BTreeMap<String, Value> = BTreeMap::new();
     for ns in &batch.namespaces {
         let mut labels = ns.labels().clone();
@@ -122,18 +158,7 @@ pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: 
     for name in batch.pods.iter().map(|p| &p.namespace).chain(batch.policies.iter().map(|p| &p.namespace)) {
         namespaces.entry(name.clone()).or_insert_with(|| json!({"metadata": {"name": name}}));
     }
-    for (name, obj) in namespaces {
-        match api.get(nsk, "", &name) {
-            Ok(_) => note(api.modify(nsk, "", &name, false, |old| {
-                let mut new = old.clone();
-                if obj["metadata"].get("labels").is_some() {
-                    new["metadata"]["labels"] = obj["metadata"]["labels"].clone();
-                }
-                Ok(new)
-            }))?,
-            Err(_) => note(api.create(nsk, "", obj, false))?,
-        }
-    }
+    out.extend(namespaces.into_values().map(|o| ("namespaces", o)));
     for p in &batch.pods {
         let node = match local {
             true => LAB_NODE.to_string(),
@@ -150,26 +175,16 @@ pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: 
                 v
             })
             .collect();
-        let obj = json!({
-            "metadata": {"name": p.name, "labels": labels_json(&p.labels), "annotations": {STATE_ONLY: "true"}},
+        out.push(("pods", json!({
+            "metadata": {"name": p.name, "namespace": p.namespace, "labels": labels_json(&p.labels), "annotations": {STATE_ONLY: "true"}},
             "spec": {"nodeName": node, "containers": [{"name": "state", "image": "palisade-lab/state-only", "ports": ports}]},
             "status": {"phase": "Running", "podIP": p.ips[0].to_string(), "podIPs": p.ips.iter().map(|ip| json!({"ip": ip.to_string()})).collect::<Vec<_>>()},
-        });
-        let _ = api.delete(podk, &p.namespace, &p.name);
-        note(api.create(podk, &p.namespace, obj, false))?;
+        })));
     }
-    for (ns, name, obj) in policy_objects(&batch.policies)? {
-        let _ = api.delete(polk, &ns, &name);
-        note(api.create(polk, &ns, obj, false))?;
+    for (_, _, obj) in policy_objects(&batch.policies)? {
+        out.push(("networkpolicies", obj));
     }
-    out.say(format_args!(
-        "imported {} namespaces, {} pods ({}), {} network policies",
-        counts.0,
-        counts.1,
-        if local { "on the lab's node" } else { "on their own nodes" },
-        counts.2
-    ));
-    Ok(rv)
+    Ok(out)
 }
 
 fn labels_json(labels: &palisade_model::Labels) -> Value {

@@ -155,6 +155,23 @@ pub fn save_objects(lab: &str, api: &Api) -> Result<()> {
     tls::write_private(&path, &text).context("saving the lab's API objects")
 }
 
+/// Writes the objects a lab starts with (before its controller starts):
+/// `(plural, object)`, stamped (uid, resourceVersion) when loaded.
+pub fn seed(lab: &str, objects: &[(&str, Value)]) -> Result<()> {
+    let registry = palisade_apiserver::kinds::builtin();
+    let objects: Vec<Value> = objects
+        .iter()
+        .filter_map(|(plural, o)| {
+            let r = registry.resources().iter().find(|r| r.plural == *plural)?;
+            Some(json!({"apiVersion": r.api_version(), "plural": plural, "object": o}))
+        })
+        .collect();
+    let path = LabState::dir(lab).join(OBJECTS);
+    std::fs::create_dir_all(LabState::dir(lab))?;
+    tls::write_private(&path, &serde_json::to_vec(&json!({"revision": 0, "objects": objects}))?)
+        .context("writing the lab's API objects")
+}
+
 fn load_objects(registry: &Registry, store: &mut Store, path: &std::path::Path) -> Result<()> {
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(());
@@ -178,7 +195,18 @@ fn load_objects(registry: &Registry, store: &mut Store, path: &std::path::Path) 
         };
         objects.push((key, o));
     }
-    store.restore(objects, saved["revision"].as_u64().unwrap_or(0));
+    // Seeded objects (no resourceVersion yet) are created, the rest restored.
+    let (seeded, saved_objects): (Vec<_>, Vec<_>) = objects
+        .into_iter()
+        .partition(|(_, o)| palisade_apimachinery::store::resource_version(o) == 0);
+    store.restore(saved_objects, saved["revision"].as_u64().unwrap_or(0));
+    let now = palisade_apimachinery::time::rfc3339(palisade_apimachinery::time::now());
+    for (key, o) in seeded {
+        let r = registry.resources()[key.kind];
+        store
+            .create(&r, key, o, &now)
+            .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?;
+    }
     Ok(())
 }
 

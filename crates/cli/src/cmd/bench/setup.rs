@@ -69,7 +69,17 @@ impl BenchLab {
         for p in w.cluster.policies() {
             s.policies.insert(p.reference(), p.clone());
         }
-        state.write()
+        state.write()?;
+        // The same cluster as the lab's API objects (the API is the lab's
+        // source of truth): every pod state-only, the two probe pods on
+        // the lab's node (their namespaces were made above).
+        let batch = crate::lab::import::Batch {
+            namespaces: w.cluster.namespaces().cloned().collect(),
+            pods: w.cluster.pods().cloned().collect(),
+            policies: w.cluster.policies().cloned().collect(),
+        };
+        let objects = crate::lab::import::api_objects(&batch, false)?;
+        crate::lab::kapi::seed(&self.name, &objects)
     }
 }
 
