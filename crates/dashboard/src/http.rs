@@ -112,7 +112,7 @@ fn json_or(result: Result<Bytes, ApiError>) -> Response<Body> {
         Err(e) => {
             let status = match e {
                 ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
-                ApiError::NoPod(_) => StatusCode::NOT_FOUND,
+                ApiError::NoPod(_) | ApiError::NoNamespace(_) => StatusCode::NOT_FOUND,
                 _ => StatusCode::BAD_REQUEST,
             };
             json_reply(
