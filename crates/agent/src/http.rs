@@ -257,6 +257,40 @@ mod tests {
         assert_eq!(status(remote), StatusCode::SERVICE_UNAVAILABLE);
     }
 
+    /// Over TCP from this host's non-loopback address (skipped without one).
+    #[tokio::test]
+    async fn flows_over_tcp_from_a_node_address_are_refused() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        let Some(ip) = probe
+            .connect("192.0.2.200:9")
+            .and_then(|_| probe.local_addr())
+            .map(|a| a.ip())
+            .ok()
+            .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        else {
+            eprintln!("no non-loopback address: skipped");
+            return;
+        };
+        let listener = bind(SocketAddr::from(([0, 0, 0, 0], 0))).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (e, stop_tx) = endpoints(FlowsAccess::Loopback);
+        tokio::spawn(serve(listener, e, stop_tx.subscribe()));
+        for (path, want) in [("/flows", "403"), ("/metrics", "200")] {
+            let mut s = tokio::net::TcpStream::connect((ip, port)).await.unwrap();
+            let req = format!("GET {path} HTTP/1.1\r\nHost: {ip}\r\nConnection: close\r\n\r\n");
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            assert_eq!(
+                &out[9..12],
+                want,
+                "{path}: {}",
+                out.lines().next().unwrap_or("")
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_slow_request_head_is_disconnected_and_health_still_answers() {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
