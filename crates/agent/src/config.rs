@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+pub use crate::http::FlowsAccess;
+
 /// Run the node agent: enforce NetworkPolicies on this node with nftables.
 ///
 /// Watches Pods, Namespaces and NetworkPolicies through the Kubernetes API
@@ -56,8 +58,10 @@ pub struct Config {
     #[arg(long, env = "PALISADE_MAX_BACKOFF", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
     pub max_backoff: Duration,
 
-    /// Address of the HTTP server for /metrics, /healthz, /readyz, /flows and
-    /// /flows/stream.
+    /// Address of the HTTP server for /metrics, /healthz, /readyz (no
+    /// authentication: counts, timings and health), and /flows and
+    /// /flows/stream (pod names, addresses and policy names: answered to
+    /// this node's loopback only unless `--flows-access any`).
     #[arg(
         long,
         env = "PALISADE_LISTEN",
@@ -78,6 +82,25 @@ pub struct Config {
         value_name = "ADDR:PORT|off"
     )]
     pub dashboard_listen: Listen,
+
+    /// Who may read /flows and /flows/stream on `--listen`: `loopback`
+    /// (connections from this node's loopback, e.g. `kubectl
+    /// port-forward`), or `any` client that reaches the port (no
+    /// authentication: only behind a network policy or proxy of your own).
+    #[arg(long, env = "PALISADE_FLOWS_ACCESS", value_enum, default_value_t = FlowsAccess::Loopback, value_name = "WHO")]
+    pub flows_access: FlowsAccess,
+
+    /// Host names (comma-separated; `name` or `name:port`) the dashboard and
+    /// /flows answer to besides IP addresses and `localhost`, e.g. the name
+    /// of a proxy in front of them. Any other `Host` gets 421 (a defence
+    /// against DNS rebinding, docs/dashboard.md).
+    #[arg(
+        long,
+        env = "PALISADE_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub allowed_hosts: Vec<String>,
 
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PALISADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -169,6 +192,8 @@ impl Config {
             require_br_netfilter: false,
             flow_log: true,
             dashboard_listen: Listen(None),
+            flows_access: FlowsAccess::Loopback,
+            allowed_hosts: Vec::new(),
             flow_ring_size: 10_000,
             netns: None,
         }
@@ -256,6 +281,7 @@ mod tests {
         assert_eq!(cli.config.resync, Duration::from_secs(60));
         assert_eq!(cli.config.table, "palisade");
         assert!(!cli.config.fail_closed);
+        assert_eq!(cli.config.flows_access, FlowsAccess::Loopback);
         let local = "127.0.0.1:9465".parse().ok();
         assert_eq!(cli.config.dashboard_listen, Listen(local));
         let off = ["agent", "--node-name", "n1", "--dashboard-listen", "off"];

@@ -53,6 +53,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shared: SharedRef,
     flows: Arc<Flows>,
+    allowed_hosts: Vec<String>,
     stop: signal::Receiver<bool>,
 ) {
     if let Ok(addr) = listener.local_addr() {
@@ -63,5 +64,9 @@ pub async fn serve(
         flows,
         last: Mutex::new(None),
     };
-    palisade_dashboard::serve(listener, Arc::new(view), stop).await
+    let options = palisade_dashboard::Options {
+        allowed_hosts,
+        ..Default::default()
+    };
+    palisade_dashboard::serve_with(listener, Arc::new(view), stop, options).await
 }

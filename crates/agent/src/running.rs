@@ -127,6 +127,8 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
         netns: config.netns.clone(),
         stop: stopped.clone(),
         counters: Default::default(),
+        flows_access: config.flows_access,
+        allowed_hosts: config.allowed_hosts.clone().into(),
     };
     tasks.spawn(http::serve(listener, endpoints, stopped.clone()));
     let mut dashboard_addr = None;
@@ -136,7 +138,14 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
             .with_context(|| format!("binding the dashboard to {addr}"))?;
         dashboard_addr = Some(listener.local_addr()?);
         let (shared, flows) = (shared.clone(), flows.clone());
-        tasks.spawn(dashboard::serve(listener, shared, flows, stopped.clone()));
+        let hosts = config.allowed_hosts.clone();
+        tasks.spawn(dashboard::serve(
+            listener,
+            shared,
+            flows,
+            hosts,
+            stopped.clone(),
+        ));
     }
     let watch = WatchCtx {
         client,

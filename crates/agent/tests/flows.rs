@@ -53,7 +53,7 @@ async fn denied_flows_on_flows_stream_and_metrics() {
     let mut sse = tokio::net::TcpStream::connect(agent.http_addr)
         .await
         .unwrap();
-    sse.write_all(b"GET /flows/stream?namespace=ns-1 HTTP/1.1\r\nHost: agent\r\n\r\n")
+    sse.write_all(b"GET /flows/stream?namespace=ns-1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
 

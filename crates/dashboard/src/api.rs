@@ -128,6 +128,8 @@ pub enum ApiError {
     Invalid(String),
     #[error("no pod {0} in the cluster")]
     NoPod(String),
+    #[error("no namespace {0} in the cluster")]
+    NoNamespace(String),
     #[error("the cluster is not known yet (the agent has not finished its first list, or the lab is down)")]
     NotReady,
 }
@@ -191,10 +193,20 @@ impl ExplainQuery {
                 .map_err(|e: String| ApiError::Invalid(format!("{key}: {e}")))
         };
         let port = self.port.as_deref().ok_or(ApiError::Missing("port"))?;
-        let port = match port.parse::<u16>() {
-            Ok(0) => return Err(ApiError::Invalid("port: 0 is not a port".into())),
-            Ok(n) => PortRef::Number(n),
-            Err(_) => PortRef::Named(port.to_string()),
+        let port = if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+            match port.parse::<u16>() {
+                Ok(0) => return Err(ApiError::Invalid("port: 0 is not a port".into())),
+                Ok(n) => PortRef::Number(n),
+                Err(_) => {
+                    let why = format!("port: {port} is out of range (1-65535)");
+                    return Err(ApiError::Invalid(why));
+                }
+            }
+        } else if is_port_name(port) {
+            PortRef::Named(port.to_string())
+        } else {
+            let why = format!("port: {port:?} is neither a port number (1-65535) nor a port name");
+            return Err(ApiError::Invalid(why));
         };
         let protocol = self
             .protocol
@@ -211,6 +223,19 @@ impl ExplainQuery {
             port,
         })
     }
+}
+
+/// A container port name as Kubernetes validates it (IANA_SVC_NAME): 1-15
+/// lowercase letters, digits and inner single hyphens, at least one letter.
+fn is_port_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=15).contains(&b.len())
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && b.iter().any(|c| c.is_ascii_lowercase())
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
 }
 
 pub fn explain(c: &Cluster, q: &ExplainQuery) -> Result<Explanation, ApiError> {

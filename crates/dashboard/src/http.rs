@@ -1,5 +1,5 @@
 //! The HTTP face: routing, JSON replies, static files, and the server loop
-//! (hyper 1, HTTP/1.1, one task per connection, like the agent's endpoint).
+//! ([`crate::server`], shared with the agent's endpoint).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -8,10 +8,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -19,40 +16,34 @@ use tokio::sync::watch;
 use crate::api::{self, ApiError, ExplainQuery};
 use crate::query::parse_query;
 use crate::state::Dashboard;
-use crate::{assets, flow};
+use crate::{assets, flow, host, server, Options};
 
 pub type Body = BoxBody<Bytes, Infallible>;
 
 /// The page may load only its own files and talk only to this server.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// Serves `dashboard` on `listener` until `stop` turns true.
+/// Serves `dashboard` on `listener` until `stop` turns true, within
+/// `options.limits`, answering only requests naming an allowed host
+/// ([`crate::host`]).
 pub async fn serve(
     listener: TcpListener,
     dashboard: Arc<Dashboard>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
+    options: Options,
 ) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.wait_for(|s| *s) => return,
-        };
-        let Ok((stream, _peer)) = accepted else {
-            continue;
-        };
-        let (dashboard, stop) = (dashboard.clone(), stop.clone());
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let dashboard = dashboard.clone();
-                let stop = stop.clone();
-                async move { Ok::<_, Infallible>(route(dashboard, req, &stop).await) }
-            });
-            // A client that goes away mid-response is not our error.
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    let hosts: Arc<[String]> = options.allowed_hosts.into();
+    let stopping = stop.clone();
+    server::serve(listener, options.limits, stop, move |req, _peer| {
+        let (dashboard, stop, hosts) = (dashboard.clone(), stopping.clone(), hosts.clone());
+        async move {
+            match host::check(&req, &hosts) {
+                Some(refused) => refused,
+                None => route(dashboard, req, &stop).await,
+            }
+        }
+    })
+    .await
 }
 
 /// Answers one request.
@@ -121,7 +112,7 @@ fn json_or(result: Result<Bytes, ApiError>) -> Response<Body> {
         Err(e) => {
             let status = match e {
                 ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
-                ApiError::NoPod(_) => StatusCode::NOT_FOUND,
+                ApiError::NoPod(_) | ApiError::NoNamespace(_) => StatusCode::NOT_FOUND,
                 _ => StatusCode::BAD_REQUEST,
             };
             json_reply(

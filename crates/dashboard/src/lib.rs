@@ -20,8 +20,10 @@
 pub mod api;
 pub mod assets;
 pub mod flow;
+pub mod host;
 mod http;
 mod query;
+pub mod server;
 mod source;
 mod sse;
 mod state;
@@ -31,6 +33,7 @@ use std::sync::Arc;
 
 pub use flow::{FlowEndpoint, FlowRecord, Mode, Query};
 pub use http::Body;
+pub use server::Limits;
 pub use source::{FlowLog, Source, StaticSource};
 pub use state::Dashboard;
 /// The channel type of [`Source::subscribe`], re-exported for implementers.
@@ -39,10 +42,30 @@ pub use tokio::sync::broadcast;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// How a dashboard listener is served.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Host names answered besides IP addresses and `localhost`
+    /// ([`host::allowed`]).
+    pub allowed_hosts: Vec<String>,
+    pub limits: Limits,
+}
+
+/// Serves the dashboard of `source` on `listener` until `stop` turns true,
+/// with the default [`Options`].
+pub async fn serve(listener: TcpListener, source: Arc<dyn Source>, stop: watch::Receiver<bool>) {
+    serve_with(listener, source, stop, Options::default()).await
+}
+
 /// Serves the dashboard of `source` on `listener` until `stop` turns true.
 /// For the agent: bind its `--dashboard-listen` address, then spawn this.
-pub async fn serve(listener: TcpListener, source: Arc<dyn Source>, stop: watch::Receiver<bool>) {
-    http::serve(listener, Arc::new(Dashboard::new(source)), stop).await
+pub async fn serve_with(
+    listener: TcpListener,
+    source: Arc<dyn Source>,
+    stop: watch::Receiver<bool>,
+    options: Options,
+) {
+    http::serve(listener, Arc::new(Dashboard::new(source)), stop, options).await
 }
 
 /// Binds `addr` and serves until the process ends, on a runtime of its own

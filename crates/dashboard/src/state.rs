@@ -2,7 +2,8 @@
 //! last saw, and the graph computed for that version.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hyper::body::Bytes;
 use palisade_model::Cluster;
@@ -18,6 +19,8 @@ const GRAPHS_KEPT: usize = 8;
 pub struct Dashboard {
     pub source: Arc<dyn Source>,
     seen: Mutex<Seen>,
+    /// Graphs computed so far (each costs an analysis of the cluster).
+    graphs_computed: AtomicUsize,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -34,8 +37,9 @@ struct Seen {
     /// `/api/cluster` of `version`, once served.
     cluster_json: Option<Bytes>,
     /// Graphs of `version`, per namespace (`None`: the whole cluster), at
-    /// most [`GRAPHS_KEPT`].
-    graphs: BTreeMap<Option<String>, Bytes>,
+    /// most [`GRAPHS_KEPT`]; a cell is filled by the first request for it
+    /// while the others for it wait (one computation per version and view).
+    graphs: BTreeMap<Option<String>, Arc<OnceLock<Bytes>>>,
 }
 
 impl Dashboard {
@@ -43,6 +47,7 @@ impl Dashboard {
         Self {
             source,
             seen: Mutex::default(),
+            graphs_computed: AtomicUsize::new(0),
         }
     }
 
@@ -85,24 +90,41 @@ impl Dashboard {
         Ok(bytes)
     }
 
-    /// The graph of the current version (of namespace `ns`), computed
-    /// once per version. Two requests may compute it at the same time;
-    /// both get the same answer.
+    /// The graph of the current version (of namespace `ns`, which must
+    /// exist), computed once per version: concurrent requests for the same
+    /// graph wait for the first one's result rather than compute their own
+    /// (each computation holds the analysis and the JSON in memory).
+    /// Blocks: call it off the async threads.
     pub fn graph_json(&self, ns: Option<&str>) -> Result<Bytes, ApiError> {
         let (c, version) = self.snapshot()?;
-        let key = ns.map(str::to_string);
-        if let Some(bytes) = self.lock().graphs.get(&key) {
-            return Ok(bytes.clone());
-        }
-        let bytes = to_json(api::graph_view(&c, version, ns));
-        let mut seen = self.lock();
-        if seen.version == version {
-            if seen.graphs.len() == GRAPHS_KEPT {
-                seen.graphs.clear();
+        if let Some(ns) = ns {
+            if c.namespace(ns).is_none() && !c.pods().any(|p| p.namespace == ns) {
+                return Err(ApiError::NoNamespace(ns.to_string()));
             }
-            seen.graphs.insert(key, bytes.clone());
         }
-        Ok(bytes)
+        let key = ns.map(str::to_string);
+        let cell = {
+            let mut seen = self.lock();
+            if seen.version == version {
+                if seen.graphs.len() == GRAPHS_KEPT && !seen.graphs.contains_key(&key) {
+                    seen.graphs.clear();
+                }
+                seen.graphs.entry(key).or_default().clone()
+            } else {
+                // A newer version came meanwhile: answer for ours, uncached.
+                Arc::default()
+            }
+        };
+        let bytes = cell.get_or_init(|| {
+            self.graphs_computed.fetch_add(1, Ordering::Relaxed);
+            to_json(api::graph_view(&c, version, ns))
+        });
+        Ok(bytes.clone())
+    }
+
+    /// How many graphs have been computed (not served from the cache).
+    pub fn graphs_computed(&self) -> usize {
+        self.graphs_computed.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
@@ -150,5 +172,37 @@ mod tests {
         let cluster: serde_json::Value =
             serde_json::from_slice(&d.cluster_json().unwrap()).unwrap();
         assert_eq!(cluster["pods"].as_array().unwrap().len(), 1);
+    }
+
+    /// Ten requests at once for the same graph compute it once (they
+    /// computed it each before, holding ten analyses and ten JSON copies).
+    #[test]
+    fn concurrent_requests_share_one_graph_computation() {
+        let c = palisade_synth::generate(&palisade_synth::Params::new(300, 60));
+        let d = Arc::new(Dashboard::new(Arc::new(crate::StaticSource::new(c))));
+        let barrier = std::sync::Barrier::new(10);
+        let answers: Vec<Bytes> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..10)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        d.graph_json(None).unwrap()
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(answers.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(d.graphs_computed(), 1);
+        d.graph_json(Some("ns-0")).unwrap();
+        d.graph_json(Some("ns-0")).unwrap();
+        assert_eq!(d.graphs_computed(), 2);
+        let unknown = d.graph_json(Some("no-such-namespace")).unwrap_err();
+        assert_eq!(unknown, ApiError::NoNamespace("no-such-namespace".into()));
+        assert_eq!(
+            d.graphs_computed(),
+            2,
+            "nothing computed for an unknown namespace"
+        );
     }
 }

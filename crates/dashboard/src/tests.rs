@@ -38,7 +38,7 @@ async fn start(source: Arc<dyn Source>) -> (std::net::SocketAddr, watch::Sender<
 /// One request, `Connection: close`; the raw response (head and body).
 async fn get(addr: std::net::SocketAddr, target: &str) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
@@ -117,7 +117,7 @@ async fn errors_have_a_status_and_a_reason() {
     assert_eq!(status(&get(addr, "/nothing").await), "404");
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(
-        b"POST /api/cluster HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        b"POST /api/cluster HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     )
     .await
     .unwrap();
@@ -151,7 +151,7 @@ async fn flows_are_listed_filtered_and_streamed_live() {
     assert_eq!(ns1["flows"][0]["policies"][0], "ns-1/deny-all-by-default");
 
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /flows/stream?namespace=ns-1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.write_all(b"GET /flows/stream?namespace=ns-1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     let head = read_until(&mut s, ": flows\n\n").await;
@@ -190,4 +190,216 @@ async fn read_until(s: &mut TcpStream, end: &str) -> String {
         got.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&got).into_owned()
+}
+
+/// One request with the given `Host` header line (none: `""`); the raw response.
+async fn get_with_host(addr: std::net::SocketAddr, target: &str, host: &str) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {target} HTTP/1.1\r\n{host}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_rebound_host_name_is_refused() {
+    let (addr, _stop) = start(Arc::new(StaticSource::new(walkthrough(&[])))).await;
+    let port = addr.port();
+    for target in ["/api/cluster", "/flows", "/"] {
+        let rebound = format!("Host: attacker.example:{port}\r\n");
+        let refused = get_with_host(addr, target, &rebound).await;
+        assert_eq!(status(&refused), "421", "{target}: {refused}");
+        assert!(!refused.contains("busybox"), "{refused}");
+    }
+    assert_eq!(
+        status(&get_with_host(addr, "/", "").await),
+        "421",
+        "no Host"
+    );
+    // Absolute form names the host too.
+    let absolute = format!("http://attacker.example:{port}/api/cluster");
+    let refused = get_with_host(addr, &absolute, &format!("Host: 127.0.0.1:{port}\r\n")).await;
+    assert_eq!(status(&refused), "421");
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "localhost:8080".into(),
+        format!("[::1]:{port}"),
+    ] {
+        let ok = get_with_host(addr, "/api/cluster", &format!("Host: {host}\r\n")).await;
+        assert_eq!(status(&ok), "200", "{host}");
+    }
+}
+
+#[tokio::test]
+async fn configured_host_names_are_answered() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop_tx, stop) = watch::channel(false);
+    let options = crate::Options {
+        allowed_hosts: vec!["palisade.example.org".into()],
+        ..Default::default()
+    };
+    let source = Arc::new(StaticSource::new(walkthrough(&[])));
+    tokio::spawn(crate::serve_with(listener, source, stop, options));
+    let named = get_with_host(addr, "/api/cluster", "Host: palisade.example.org\r\n").await;
+    assert_eq!(status(&named), "200");
+    let other = get_with_host(addr, "/api/cluster", "Host: other.example.org\r\n").await;
+    assert_eq!(status(&other), "421");
+}
+
+/// Reads until the peer closes (`Ok`) or `within` passes (`Err`).
+async fn closed_within(s: &mut TcpStream, within: Duration) -> Result<Duration, ()> {
+    let start = tokio::time::Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout_at(start + within, s.read(&mut buf)).await {
+            Err(_) => return Err(()),
+            Ok(Ok(0)) | Ok(Err(_)) => return Ok(start.elapsed()),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_slowloris_client_is_disconnected_within_the_header_timeout() {
+    let (addr, _stop) = start(Arc::new(StaticSource::new(walkthrough(&[])))).await;
+    let timeout = crate::Limits::default().header_read_timeout;
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let trickle = tokio::spawn(async move {
+        // One header byte every 200 ms: never a whole head.
+        for _ in 0..200 {
+            if slow.write_all(b"x").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        slow
+    });
+    let bound = timeout + Duration::from_secs(2);
+    let idle_closed = closed_within(&mut idle, bound).await;
+    assert!(
+        idle_closed.is_ok(),
+        "an idle connection stayed open past {bound:?}"
+    );
+    let mut slow = trickle.await.unwrap();
+    let slow_closed = closed_within(&mut slow, Duration::from_secs(1)).await;
+    assert!(
+        slow_closed.is_ok(),
+        "a slow head stayed open past {bound:?}"
+    );
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_wait_until_one_ends() {
+    let (addr, _stop) = start(Arc::new(StaticSource::new(walkthrough(&[])))).await;
+    let cap = crate::Limits::default().max_connections;
+    let mut held = Vec::new();
+    for _ in 0..cap {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    // The kernel completes the handshake (backlog); the server must not serve it yet.
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    let req = "GET /api/cluster HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    extra.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 16];
+    let early = tokio::time::timeout(Duration::from_millis(500), extra.read(&mut buf)).await;
+    assert!(early.is_err(), "connection {} served past the cap", cap + 1);
+    held.pop();
+    let mut out = String::new();
+    tokio::time::timeout(Duration::from_secs(3), extra.read_to_string(&mut out))
+        .await
+        .expect("served once a connection ended")
+        .unwrap();
+    assert_eq!(status(&out), "200");
+}
+
+const EMFILE_CHILD: &str = "PALISADE_TEST_EMFILE_CHILD";
+
+/// The process's CPU time so far (user + system), from an open `/proc/self/stat`.
+fn cpu_ticks(stat: &mut std::fs::File) -> u64 {
+    use std::io::{Read, Seek};
+    let mut text = String::new();
+    stat.seek(std::io::SeekFrom::Start(0)).unwrap();
+    stat.read_to_string(&mut text).unwrap();
+    let after = &text[text.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    // Fields 14 and 15 of stat(5); `after` starts at field 3.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Out of file descriptors, the accept loop sleeps between attempts (it
+/// spun a core before) and serves again once descriptors are free. Run in
+/// a child process under `ulimit -n 128` so that no other test runs out.
+#[test]
+fn the_accept_loop_backs_off_at_the_descriptor_limit() {
+    if std::env::var_os(EMFILE_CHILD).is_some() {
+        return emfile_child();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let name = "tests::the_accept_loop_backs_off_at_the_descriptor_limit";
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -n 128 && exec \"$0\" \"$@\""])
+        .arg(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(EMFILE_CHILD, "1")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{text}");
+    assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
+}
+
+fn emfile_child() {
+    use std::io::{Read, Write};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut stat = std::fs::File::open("/proc/self/stat").unwrap();
+    let (addr, _stop) = runtime.block_on(start(Arc::new(StaticSource::new(walkthrough(&[])))));
+    // Connected before the table fills: they wait in the listen backlog.
+    let mut clients: Vec<std::net::TcpStream> = (0..2)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    let mut fill = Vec::new();
+    loop {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => fill.push(f),
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(24), "EMFILE expected: {e}");
+                break;
+            }
+        }
+    }
+    let before = cpu_ticks(&mut stat);
+    runtime.block_on(async { tokio::time::sleep(Duration::from_secs(1)).await });
+    let spent = cpu_ticks(&mut stat) - before;
+    // 100 ticks a second is a spinning core; a backing-off loop uses ~0.
+    assert!(spent < 20, "{spent} ticks of CPU in 1 s at EMFILE");
+    drop(fill);
+    let client = &mut clients[0];
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let req = "GET /api/cluster HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    client.write_all(req.as_bytes()).unwrap();
+    let answered = std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mut out = String::new();
+            client.read_to_string(&mut out).map(|_| out)
+        });
+        runtime.block_on(async {
+            while !reader.is_finished() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        reader.join().unwrap()
+    });
+    let answered = answered.expect("answered once descriptors are free");
+    assert_eq!(status(&answered), "200", "{answered}");
 }

@@ -181,6 +181,28 @@ fn explain_rejects_bad_queries_with_a_reason() {
             "port: 0",
         ),
     ];
+    let port_cases = [
+        ("99999", "port: 99999 is out of range (1-65535)"),
+        ("65536", "port: 65536 is out of range (1-65535)"),
+        (
+            "123456789012345678901234567890",
+            "is out of range (1-65535)",
+        ),
+        (
+            "-1",
+            "port: \"-1\" is neither a port number (1-65535) nor a port name",
+        ),
+        ("http_alt", "is neither a port number"),
+        ("a-very-long-port-name", "is neither a port number"),
+    ];
+    let cases = cases.into_iter().chain(port_cases.map(|(port, want)| {
+        let q = vec![
+            ("from", "ns-1/busybox"),
+            ("to", "ns-1/http-echo"),
+            ("port", port),
+        ];
+        (q, want)
+    }));
     for (q, want) in cases {
         let err = explain(&c, &ExplainQuery::from_pairs(&pairs(&q))).unwrap_err();
         assert!(
