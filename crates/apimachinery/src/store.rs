@@ -116,11 +116,9 @@ impl Store {
             namespace: namespace.unwrap_or("").to_string(),
             name: String::new(),
         };
-        self.objects
-            .range(start..)
-            .take_while(move |(k, _)| {
-                k.kind == kind && namespace.is_none_or(|ns| k.namespace == ns)
-            })
+        self.objects.range(start..).take_while(move |(k, _)| {
+            k.kind == kind && namespace.is_none_or(|ns| k.namespace == ns)
+        })
     }
 
     /// Stores a new object; `now` is the RFC 3339 creation time.
@@ -170,9 +168,7 @@ impl Store {
         }
         let old = old.clone();
         let rv = self.rv + 1;
-        let generation = old
-            .pointer("/metadata/generation")
-            .and_then(Value::as_i64);
+        let generation = old.pointer("/metadata/generation").and_then(Value::as_i64);
         let meta = meta_mut(&mut obj);
         for owned in ["uid", "creationTimestamp", "deletionTimestamp", "name"] {
             match old["metadata"].get(owned) {
@@ -180,7 +176,10 @@ impl Store {
                 None => meta.remove(owned),
             };
         }
-        meta.insert("resourceVersion".into(), old["metadata"]["resourceVersion"].clone());
+        meta.insert(
+            "resourceVersion".into(),
+            old["metadata"]["resourceVersion"].clone(),
+        );
         if let Some(g) = generation {
             let bumped = old.get("spec") != obj.get("spec");
             meta_mut(&mut obj).insert("generation".into(), json!(g + i64::from(bumped)));

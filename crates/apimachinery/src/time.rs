@@ -114,7 +114,10 @@ mod tests {
             assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t), "{}", rfc3339(t));
         }
         assert_eq!(rfc3339(1_796_687_778), "2026-12-07T23:56:18Z");
-        assert_eq!(parse_rfc3339("2026-12-07T23:56:18.123+01:00"), Some(1_796_684_178));
+        assert_eq!(
+            parse_rfc3339("2026-12-07T23:56:18.123+01:00"),
+            Some(1_796_684_178)
+        );
         assert_eq!(parse_rfc3339("yesterday"), None);
     }
 

@@ -122,7 +122,11 @@ impl Api {
         let namespaced = self.resource(kind).namespaced;
         ObjectKey {
             kind,
-            namespace: if namespaced { namespace.into() } else { String::new() },
+            namespace: if namespaced {
+                namespace.into()
+            } else {
+                String::new()
+            },
             name: name.into(),
         }
     }
@@ -138,7 +142,10 @@ impl Api {
     /// The objects of a kind (one namespace or all) and the revision.
     pub fn list(&self, kind: Kind, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
         let store = self.store();
-        let items = store.list(kind, namespace).map(|(_, v)| v.clone()).collect();
+        let items = store
+            .list(kind, namespace)
+            .map(|(_, v)| v.clone())
+            .collect();
         (items, store.revision())
     }
 
@@ -162,8 +169,14 @@ impl Api {
         if r.namespaced {
             require_namespace(&self.registry, &store, namespace)?;
         }
-        self.admission
-            .admit(&store, &self.registry, Operation::Create, &r, &mut obj, None)?;
+        self.admission.admit(
+            &store,
+            &self.registry,
+            Operation::Create,
+            &r,
+            &mut obj,
+            None,
+        )?;
         let key = self.key(kind, namespace, &name);
         if dry_run {
             return dry_created(&store, &r, &key, obj);
@@ -193,8 +206,14 @@ impl Api {
             .get(&key)
             .cloned()
             .ok_or_else(|| Status::not_found(&r, name))?;
-        self.admission
-            .admit(&store, &self.registry, Operation::Update, &r, &mut obj, Some(&old))?;
+        self.admission.admit(
+            &store,
+            &self.registry,
+            Operation::Update,
+            &r,
+            &mut obj,
+            Some(&old),
+        )?;
         if dry_run {
             return Ok(Arc::new(obj));
         }
@@ -226,8 +245,14 @@ impl Api {
         let mut obj = change(&old)?;
         set_type(&r, &mut obj);
         check_name(&r, name, &obj)?;
-        self.admission
-            .admit(&store, &self.registry, Operation::Update, &r, &mut obj, Some(&old))?;
+        self.admission.admit(
+            &store,
+            &self.registry,
+            Operation::Update,
+            &r,
+            &mut obj,
+            Some(&old),
+        )?;
         if dry_run {
             return Ok(Arc::new(obj));
         }
@@ -250,8 +275,14 @@ impl Api {
             .cloned()
             .ok_or_else(|| Status::not_found(&r, name))?;
         let mut obj = (*old).clone();
-        self.admission
-            .admit(&store, &self.registry, Operation::Delete, &r, &mut obj, Some(&old))?;
+        self.admission.admit(
+            &store,
+            &self.registry,
+            Operation::Delete,
+            &r,
+            &mut obj,
+            Some(&old),
+        )?;
         let event = store.delete(&r, &key)?;
         self.announce(&event);
         Ok(event.object)
@@ -271,9 +302,11 @@ fn check_name(r: &Resource, name: &str, obj: &Value) -> Result<()> {
         Some(n) if n != name => Err(Status::bad_request(format!(
             "the name of the object ({n}) does not match the name on the URL ({name})"
         ))),
-        None if obj.get("metadata").is_none() => {
-            Err(Status::invalid(r, name, vec![Cause::invalid("metadata", "Required value")]))
-        }
+        None if obj.get("metadata").is_none() => Err(Status::invalid(
+            r,
+            name,
+            vec![Cause::invalid("metadata", "Required value")],
+        )),
         _ => Ok(()),
     }
 }
@@ -313,7 +346,11 @@ fn object_name(
         let name = format!("{prefix}{}", crate::names::suffix(seed));
         let key = ObjectKey {
             kind,
-            namespace: if r.namespaced { namespace.into() } else { String::new() },
+            namespace: if r.namespaced {
+                namespace.into()
+            } else {
+                String::new()
+            },
             name: name.clone(),
         };
         if store.get(&key).is_none() {
@@ -331,9 +368,14 @@ fn object_name(
 fn validate_name(r: &Resource, name: &str) -> Result<()> {
     let label = r.kind == "Namespace" || r.kind == "Service";
     let max = if label { 63 } else { 253 };
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (!label && c == '.');
+    let ok_char =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (!label && c == '.');
     let ends = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if name.len() <= max && name.chars().all(ok_char) && ends(name.chars().next()) && ends(name.chars().last()) {
+    if name.len() <= max
+        && name.chars().all(ok_char)
+        && ends(name.chars().next())
+        && ends(name.chars().last())
+    {
         return Ok(());
     }
     let what = if label {
@@ -344,7 +386,10 @@ fn validate_name(r: &Resource, name: &str) -> Result<()> {
     Err(Status::invalid(
         r,
         name,
-        vec![Cause::invalid("metadata.name", format!("Invalid value: {name:?}: {what}"))],
+        vec![Cause::invalid(
+            "metadata.name",
+            format!("Invalid value: {name:?}: {what}"),
+        )],
     ))
 }
 

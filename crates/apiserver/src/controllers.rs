@@ -176,14 +176,30 @@ pub async fn run(api: Arc<Api>) {
             sync(&api, &k, std::mem::take(&mut dirty));
         }
         match sub.recv().await {
-            Ok(e) => mark(&k, &e.key.kind, &e.key.namespace, &e.key.name, e.ty, &e.object, &mut dirty),
+            Ok(e) => mark(
+                &k,
+                &e.key.kind,
+                &e.key.namespace,
+                &e.key.name,
+                e.ty,
+                &e.object,
+                &mut dirty,
+            ),
             Err(RecvError::Lagged(_)) => dirty = everything(&api, &k),
             Err(RecvError::Closed) => return,
         }
         // Take what else is queued before working (bursts are one pass).
         loop {
             match sub.try_recv() {
-                Ok(e) => mark(&k, &e.key.kind, &e.key.namespace, &e.key.name, e.ty, &e.object, &mut dirty),
+                Ok(e) => mark(
+                    &k,
+                    &e.key.kind,
+                    &e.key.namespace,
+                    &e.key.name,
+                    e.ty,
+                    &e.object,
+                    &mut dirty,
+                ),
                 Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
                     dirty = everything(&api, &k)
                 }
@@ -202,13 +218,23 @@ fn everything(api: &Api, k: &Kinds) -> Dirty {
             d.namespaces.insert(key.name.clone());
         }
     }
-    for (kind_, set) in [(k.deployments, &mut d.deployments), (k.replica_sets, &mut d.replica_sets)] {
+    for (kind_, set) in [
+        (k.deployments, &mut d.deployments),
+        (k.replica_sets, &mut d.replica_sets),
+    ] {
         if let Some(kind_) = kind_ {
-            set.extend(store.list(kind_, None).map(|(key, _)| (key.namespace.clone(), key.name.clone())));
+            set.extend(
+                store
+                    .list(kind_, None)
+                    .map(|(key, _)| (key.namespace.clone(), key.name.clone())),
+            );
         }
     }
-    d.services
-        .extend(store.list(k.services, None).map(|(key, _)| (key.namespace.clone(), key.name.clone())));
+    d.services.extend(
+        store
+            .list(k.services, None)
+            .map(|(key, _)| (key.namespace.clone(), key.name.clone())),
+    );
     d
 }
 
@@ -248,18 +274,31 @@ fn sync(api: &Api, k: &Kinds, d: Dirty) {
         report(&format!("namespace {ns}"), namespace(api, k, ns));
     }
     for (ns, name) in &d.deployments {
-        report(&format!("deployment {ns}/{name}"), deployment(api, k, ns, name));
+        report(
+            &format!("deployment {ns}/{name}"),
+            deployment(api, k, ns, name),
+        );
     }
     for (ns, name) in &d.replica_sets {
-        report(&format!("replicaset {ns}/{name}"), replica_set(api, k, ns, name));
+        report(
+            &format!("replicaset {ns}/{name}"),
+            replica_set(api, k, ns, name),
+        );
     }
     let mut services = d.services;
     for ns in &d.service_namespaces {
         let (items, _) = api.list(k.services, Some(ns));
-        services.extend(items.iter().map(|s| (ns.clone(), meta(s, "name").to_string())));
+        services.extend(
+            items
+                .iter()
+                .map(|s| (ns.clone(), meta(s, "name").to_string())),
+        );
     }
     for (ns, name) in &services {
-        report(&format!("endpoints of service {ns}/{name}"), endpoints(api, k, ns, name));
+        report(
+            &format!("endpoints of service {ns}/{name}"),
+            endpoints(api, k, ns, name),
+        );
     }
 }
 
@@ -288,13 +327,18 @@ fn namespace(api: &Api, k: &Kinds, name: &str) -> Result<()> {
 }
 
 fn replicas(o: &Value) -> i64 {
-    o.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+    o.pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
 }
 
 fn ready(pod: &Value) -> bool {
     pod.pointer("/status/conditions")
         .and_then(Value::as_array)
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
 }
 
 fn selector_of(o: &Value) -> Result<LabelSelector> {
@@ -342,7 +386,8 @@ fn deployment(api: &Api, k: &Kinds, ns: &str, name: &str) -> Result<()> {
             api.modify(rk, ns, &rs_name, false, |o| {
                 let mut o = o.clone();
                 o["spec"]["replicas"] = json!(want);
-                o["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = json!(want.to_string());
+                o["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
+                    json!(want.to_string());
                 Ok(o)
             })?;
         }
@@ -362,7 +407,10 @@ fn deployment(api: &Api, k: &Kinds, ns: &str, name: &str) -> Result<()> {
         .collect();
     let n = mine.len() as i64;
     let r = mine.iter().filter(|p| ready(p)).count() as i64;
-    let generation = dep.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
+    let generation = dep
+        .pointer("/metadata/generation")
+        .cloned()
+        .unwrap_or(json!(1));
     let available = r >= want;
     let now = time::rfc3339(time::now());
     let status = json!({
@@ -437,7 +485,10 @@ fn replica_set(api: &Api, k: &Kinds, ns: &str, name: &str) -> Result<()> {
         api.delete(k.pods, ns, meta(p, "name"))?;
     }
     let (pods, _) = api.list(k.pods, Some(ns));
-    let mine: Vec<&Arc<Value>> = pods.iter().filter(|p| owned_by(p, meta(&rs, "uid"))).collect();
+    let mine: Vec<&Arc<Value>> = pods
+        .iter()
+        .filter(|p| owned_by(p, meta(&rs, "uid")))
+        .collect();
     let r = mine.iter().filter(|p| ready(p)).count() as i64;
     let status = json!({
         "replicas": mine.len(), "fullyLabeledReplicas": mine.len(), "readyReplicas": r,
@@ -473,7 +524,11 @@ fn endpoints(api: &Api, k: &Kinds, ns: &str, name: &str) -> Result<()> {
     let sel = selector::from_label_selector(&json!({"matchLabels": sel}))
         .map_err(|e| Status::bad_request(e.to_string()))?;
     let (pods, _) = api.list(k.pods, Some(ns));
-    let ports: Vec<Value> = svc.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
+    let ports: Vec<Value> = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut backends: Vec<(&Arc<Value>, String)> = pods
         .iter()
         .filter(|p| sel.matches_object(p) && ready(p))
@@ -500,9 +555,19 @@ fn endpoints(api: &Api, k: &Kinds, ns: &str, name: &str) -> Result<()> {
     } else {
         json!([{"addresses": addresses, "ports": ep_ports}])
     };
-    let labels = svc.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+    let labels = svc
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or(json!({}));
     if let Some(ek) = k.endpoints {
-        upsert(api, ek, ns, name, json!({"metadata": {"name": name, "namespace": ns, "labels": labels}, "subsets": subsets}), "subsets")?;
+        upsert(
+            api,
+            ek,
+            ns,
+            name,
+            json!({"metadata": {"name": name, "namespace": ns, "labels": labels}, "subsets": subsets}),
+            "subsets",
+        )?;
     }
     if let Some(sk) = k.slices {
         let mut slice_labels = labels.clone();

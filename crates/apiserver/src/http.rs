@@ -28,7 +28,9 @@ pub type Body = BoxBody<Bytes, std::io::Error>;
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed()
 }
 
 pub fn json_reply(code: StatusCode, v: &Value) -> Response<Body> {
@@ -63,7 +65,12 @@ fn authorized(server: &Server, req: &Request<Incoming>) -> bool {
     };
     let want = server.token.as_bytes();
     let given = given.trim().as_bytes();
-    given.len() == want.len() && given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    given.len() == want.len()
+        && given
+            .iter()
+            .zip(want)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// One request, start to end.
@@ -91,7 +98,9 @@ fn accept(req: &Request<Incoming>) -> String {
 }
 
 fn wants_table(accept: &str) -> bool {
-    accept.split(',').any(|t| t.contains("as=Table") && t.contains("g=meta.k8s.io"))
+    accept
+        .split(',')
+        .any(|t| t.contains("as=Table") && t.contains("g=meta.k8s.io"))
 }
 
 async fn serve(
@@ -114,9 +123,15 @@ async fn serve(
                 let doc = discovery::aggregated(&api.registry, core);
                 Ok(typed_reply(StatusCode::OK, discovery::AGGREGATED, &doc))
             } else if core {
-                Ok(json_reply(StatusCode::OK, &discovery::api_versions(&server.address)))
+                Ok(json_reply(
+                    StatusCode::OK,
+                    &discovery::api_versions(&server.address),
+                ))
             } else {
-                Ok(json_reply(StatusCode::OK, &discovery::api_group_list(&api.registry)))
+                Ok(json_reply(
+                    StatusCode::OK,
+                    &discovery::api_group_list(&api.registry),
+                ))
             }
         }
         (Route::Group(g), Method::GET) => discovery::group_versions(&api.registry, &g)
@@ -164,7 +179,10 @@ fn openapi_document(server: &Server, key: &str, query: &Query) -> Result<Respons
     }
     match query.get("hash") {
         Some(given) if given == hash => {
-            h.insert("cache-control", HeaderValue::from_static("public, immutable"));
+            h.insert(
+                "cache-control",
+                HeaderValue::from_static("public, immutable"),
+            );
         }
         Some(_) => {
             // A stale hash: where the document is now.
@@ -204,7 +222,13 @@ async fn read_body(req: Request<Incoming>) -> Result<(String, Bytes)> {
     let body = Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
-        .map_err(|e| Status::new(413, "RequestEntityTooLarge", format!("reading the request body: {e}")))?
+        .map_err(|e| {
+            Status::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("reading the request body: {e}"),
+            )
+        })?
         .to_bytes();
     Ok((content_type, body))
 }
@@ -225,8 +249,9 @@ fn decode_object(content_type: &str, body: &[u8]) -> Result<Value> {
     match media {
         "application/json" | "" | "*/*" => serde_json::from_slice(body)
             .map_err(|e| Status::bad_request(format!("the request body is not valid JSON: {e}"))),
-        "application/vnd.kubernetes.protobuf" => proto::decode(body)
-            .map_err(|e| Status::bad_request(format!("the protobuf request body could not be read: {e}"))),
+        "application/vnd.kubernetes.protobuf" => proto::decode(body).map_err(|e| {
+            Status::bad_request(format!("the protobuf request body could not be read: {e}"))
+        }),
         other => Err(Status::unsupported_media_type(other)),
     }
 }
@@ -248,7 +273,9 @@ async fn objects(
         return crate::subresource::serve(server, t, &sub, method, query, req).await;
     }
     match (method, t.name.clone()) {
-        (Method::GET, None) if query.flag("watch") => crate::watch::serve(&server, &t, &query, &accept(&req)),
+        (Method::GET, None) if query.flag("watch") => {
+            crate::watch::serve(&server, &t, &query, &accept(&req))
+        }
         (Method::GET, None) => list(&api, &t, &query, &accept(&req)),
         (Method::GET, Some(name)) => {
             let obj = api.get(t.kind, t.ns(), &name)?;
@@ -257,7 +284,11 @@ async fn objects(
                 let include = IncludeObject::parse(query.get("includeObject").unwrap_or(""));
                 let rv = resource_version(&obj);
                 let t = table::table(&r, [obj.as_ref()], rv, time::now(), include, true);
-                return Ok(typed_reply(StatusCode::OK, "application/json;as=Table;v=v1;g=meta.k8s.io", &t));
+                return Ok(typed_reply(
+                    StatusCode::OK,
+                    "application/json;as=Table;v=v1;g=meta.k8s.io",
+                    &t,
+                ));
             }
             Ok(json_reply(StatusCode::OK, &obj))
         }
@@ -275,7 +306,10 @@ async fn objects(
             }
             let created = api.create(t.kind, &ns, obj, dry_run)?;
             server.wait_realized(&created, dry_run).await;
-            Ok(with_warnings(json_reply(StatusCode::CREATED, &created), &warnings))
+            Ok(with_warnings(
+                json_reply(StatusCode::CREATED, &created),
+                &warnings,
+            ))
         }
         (Method::PUT, Some(name)) => {
             let (ct, body) = read_body(req).await?;
@@ -284,13 +318,20 @@ async fn objects(
             let precondition = Some(resource_version(&obj)).filter(|rv| *rv != 0);
             let updated = api.update(t.kind, t.ns(), &name, obj, precondition, dry_run)?;
             server.wait_realized(&updated, dry_run).await;
-            Ok(with_warnings(json_reply(StatusCode::OK, &updated), &warnings))
+            Ok(with_warnings(
+                json_reply(StatusCode::OK, &updated),
+                &warnings,
+            ))
         }
         (Method::PATCH, Some(name)) => {
             let (ct, body) = read_body(req).await?;
-            let (patched, warnings) = patch_object(&server, &t, &name, &ct, &body, &query, dry_run)?;
+            let (patched, warnings) =
+                patch_object(&server, &t, &name, &ct, &body, &query, dry_run)?;
             server.wait_realized(&patched, dry_run).await;
-            Ok(with_warnings(json_reply(StatusCode::OK, &patched), &warnings))
+            Ok(with_warnings(
+                json_reply(StatusCode::OK, &patched),
+                &warnings,
+            ))
         }
         (Method::DELETE, Some(name)) => {
             let (_, body) = read_body(req).await?;
@@ -304,14 +345,30 @@ async fn objects(
             let items = filter(&items, &query)?;
             let mut last = None;
             for o in &items {
-                let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-                let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-                last = Some(crate::controllers::delete(&api, t.kind, ns, name, &json!({}), dry_run)?);
+                let name = o
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let ns = o
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                last = Some(crate::controllers::delete(
+                    &api,
+                    t.kind,
+                    ns,
+                    name,
+                    &json!({}),
+                    dry_run,
+                )?);
             }
             if let Some(o) = &last {
                 server.wait_realized(o, dry_run).await;
             }
-            Ok(json_reply(StatusCode::OK, &list_value(&r, items, api.store().revision())))
+            Ok(json_reply(
+                StatusCode::OK,
+                &list_value(&r, items, api.store().revision()),
+            ))
         }
         (m, _) => Err(Status::method_not_allowed(format!(
             "the server does not allow this method on the requested resource ({m})"
@@ -337,10 +394,20 @@ fn patch_object(
     let mut warnings = vec![];
     // Duplicates are looked for in what was sent (a JSON patch is a list
     // of operations, not an object).
-    let sent: &[u8] = if ty == patch::PatchType::Json { b"{}" } else { body };
+    let sent: &[u8] = if ty == patch::PatchType::Json {
+        b"{}"
+    } else {
+        body
+    };
     let patched = server.api.modify(t.kind, t.ns(), name, dry_run, |old| {
-        let new = patch::apply(r.kind, !r.group.contains('.') || r.group.ends_with(".k8s.io"), old, body, ty)
-            .map_err(|e| Status::new(e.code(), e.reason(), e.to_string()))?;
+        let new = patch::apply(
+            r.kind,
+            !r.group.contains('.') || r.group.ends_with(".k8s.io"),
+            old,
+            body,
+            ty,
+        )
+        .map_err(|e| Status::new(e.code(), e.reason(), e.to_string()))?;
         let precondition = resource_version(&new);
         if precondition != 0 && precondition != resource_version(old) {
             return Err(Status::conflict(&r, name));
@@ -373,7 +440,10 @@ pub fn filter(items: &[Arc<Value>], query: &Query) -> Result<Vec<Arc<Value>>> {
         .collect())
 }
 
-pub type Selectors = (Option<selector::LabelSelector>, Option<selector::FieldSelector>);
+pub type Selectors = (
+    Option<selector::LabelSelector>,
+    Option<selector::FieldSelector>,
+);
 
 pub fn selectors(query: &Query) -> Result<Selectors> {
     let labels = query
@@ -407,8 +477,19 @@ fn list(api: &Api, t: &Target, query: &Query, accept: &str) -> Result<Response<B
     let items = filter(&items, query)?;
     if wants_table(accept) {
         let include = IncludeObject::parse(query.get("includeObject").unwrap_or(""));
-        let t = table::table(&r, items.iter().map(|o| o.as_ref()), rv, time::now(), include, true);
-        return Ok(typed_reply(StatusCode::OK, "application/json;as=Table;v=v1;g=meta.k8s.io", &t));
+        let t = table::table(
+            &r,
+            items.iter().map(|o| o.as_ref()),
+            rv,
+            time::now(),
+            include,
+            true,
+        );
+        return Ok(typed_reply(
+            StatusCode::OK,
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+            &t,
+        ));
     }
     Ok(json_reply(StatusCode::OK, &list_value(&r, items, rv)))
 }

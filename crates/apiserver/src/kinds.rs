@@ -5,7 +5,9 @@
 
 use k8s_openapi::api::{apps, core, discovery, networking};
 use palisade_apimachinery::resource::{Registry, Resource, Subresource};
-use palisade_apimachinery::table::{self, age_cell, label_map, name_cell, text_at, Column, AGE, NAME};
+use palisade_apimachinery::table::{
+    self, age_cell, label_map, name_cell, text_at, Column, AGE, NAME,
+};
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
@@ -80,7 +82,10 @@ fn pod_cells(o: &Value, now: i64) -> Vec<Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let ready = statuses.iter().filter(|s| s["ready"] == json!(true)).count();
+    let ready = statuses
+        .iter()
+        .filter(|s| s["ready"] == json!(true))
+        .count();
     let restarts: i64 = statuses
         .iter()
         .filter_map(|s| s["restartCount"].as_i64())
@@ -118,11 +123,23 @@ fn pod_cells(o: &Value, now: i64) -> Vec<Value> {
 fn pods() -> Resource {
     const COLS: &[Column] = &[
         NAME,
-        col("Ready", 0, "The aggregate readiness state of this pod for accepting traffic."),
-        col("Status", 0, "The aggregate status of the containers in this pod."),
+        col(
+            "Ready",
+            0,
+            "The aggregate readiness state of this pod for accepting traffic.",
+        ),
+        col(
+            "Status",
+            0,
+            "The aggregate status of the containers in this pod.",
+        ),
         Column {
             kind: "integer",
-            ..col("Restarts", 0, "The number of times the containers in this pod have been restarted.")
+            ..col(
+                "Restarts",
+                0,
+                "The number of times the containers in this pod have been restarted.",
+            )
         },
         AGE,
         col("IP", 1, "The IP address assigned to the pod"),
@@ -139,24 +156,26 @@ fn pods() -> Resource {
         short_names: &["po"],
         namespaced: true,
         categories: &["all"],
-        subresources: const { &[
-            status_of("", "v1", "Pod"),
-            Subresource {
-                name: "log",
-                response: ("", "v1", "Pod"),
-                verbs: &["get"],
-            },
-            Subresource {
-                name: "exec",
-                response: ("", "v1", "PodExecOptions"),
-                verbs: &["create", "get"],
-            },
-            Subresource {
-                name: "attach",
-                response: ("", "v1", "PodAttachOptions"),
-                verbs: &["create", "get"],
-            },
-        ] },
+        subresources: const {
+            &[
+                status_of("", "v1", "Pod"),
+                Subresource {
+                    name: "log",
+                    response: ("", "v1", "Pod"),
+                    verbs: &["get"],
+                },
+                Subresource {
+                    name: "exec",
+                    response: ("", "v1", "PodExecOptions"),
+                    verbs: &["create", "get"],
+                },
+                Subresource {
+                    name: "attach",
+                    response: ("", "v1", "PodAttachOptions"),
+                    verbs: &["create", "get"],
+                },
+            ]
+        },
         schema: core::v1::Pod::json_schema,
         columns: COLS,
         cells: pod_cells,
@@ -169,13 +188,7 @@ fn service_ports(o: &Value) -> Value {
         .and_then(Value::as_array)
         .map(|ps| {
             ps.iter()
-                .map(|p| {
-                    format!(
-                        "{}/{}",
-                        p["port"],
-                        p["protocol"].as_str().unwrap_or("TCP")
-                    )
-                })
+                .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP")))
                 .collect()
         })
         .unwrap_or_default();
@@ -234,7 +247,11 @@ fn endpoints() -> Resource {
                 }
             }
         }
-        let text = if eps.is_empty() { "<none>".to_string() } else { eps.join(",") };
+        let text = if eps.is_empty() {
+            "<none>".to_string()
+        } else {
+            eps.join(",")
+        };
         vec![name_cell(o), json!(text), age_cell(o, now)]
     }
     Resource {
@@ -272,8 +289,13 @@ fn events() -> Resource {
             text_at(o, "/reason"),
             json!(format!(
                 "{}/{}",
-                o.pointer("/involvedObject/kind").and_then(Value::as_str).unwrap_or("").to_lowercase(),
-                o.pointer("/involvedObject/name").and_then(Value::as_str).unwrap_or("")
+                o.pointer("/involvedObject/kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_lowercase(),
+                o.pointer("/involvedObject/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
             )),
             text_at(o, "/message"),
         ]
@@ -385,7 +407,9 @@ fn deployments() -> Resource {
             json!(format!(
                 "{}/{}",
                 int_at(o, "/status/readyReplicas"),
-                o.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+                o.pointer("/spec/replicas")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1)
             )),
             json!(int_at(o, "/status/updatedReplicas")),
             json!(int_at(o, "/status/availableReplicas")),
@@ -404,14 +428,16 @@ fn deployments() -> Resource {
         short_names: &["deploy"],
         namespaced: true,
         categories: &["all"],
-        subresources: const { &[
-            status_of("apps", "v1", "Deployment"),
-            Subresource {
-                name: "scale",
-                response: ("autoscaling", "v1", "Scale"),
-                verbs: &["get", "patch", "update"],
-            },
-        ] },
+        subresources: const {
+            &[
+                status_of("apps", "v1", "Deployment"),
+                Subresource {
+                    name: "scale",
+                    response: ("autoscaling", "v1", "Scale"),
+                    verbs: &["get", "patch", "update"],
+                },
+            ]
+        },
         schema: apps::v1::Deployment::json_schema,
         columns: COLS,
         cells,
@@ -433,7 +459,10 @@ fn replica_sets() -> Resource {
         let [c, i, s] = workload_wide(o);
         vec![
             name_cell(o),
-            json!(o.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)),
+            json!(o
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1)),
             json!(int_at(o, "/status/replicas")),
             json!(int_at(o, "/status/readyReplicas")),
             age_cell(o, now),
@@ -451,14 +480,16 @@ fn replica_sets() -> Resource {
         short_names: &["rs"],
         namespaced: true,
         categories: &["all"],
-        subresources: const { &[
-            status_of("apps", "v1", "ReplicaSet"),
-            Subresource {
-                name: "scale",
-                response: ("autoscaling", "v1", "Scale"),
-                verbs: &["get", "patch", "update"],
-            },
-        ] },
+        subresources: const {
+            &[
+                status_of("apps", "v1", "ReplicaSet"),
+                Subresource {
+                    name: "scale",
+                    response: ("autoscaling", "v1", "Scale"),
+                    verbs: &["get", "patch", "update"],
+                },
+            ]
+        },
         schema: apps::v1::ReplicaSet::json_schema,
         columns: COLS,
         cells,
@@ -468,8 +499,14 @@ fn replica_sets() -> Resource {
 /// `app=web` or `<none>`, as upstream prints a NetworkPolicy's pod selector.
 fn selector_text(sel: Option<&Value>) -> Value {
     let mut parts = vec![];
-    if let Some(m) = sel.and_then(|s| s.get("matchLabels")).and_then(Value::as_object) {
-        parts.extend(m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))));
+    if let Some(m) = sel
+        .and_then(|s| s.get("matchLabels"))
+        .and_then(Value::as_object)
+    {
+        parts.extend(
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))),
+        );
     }
     for e in sel
         .and_then(|s| s.get("matchExpressions"))
@@ -549,7 +586,13 @@ fn endpoint_slices() -> Resource {
             .flat_map(|e| e["addresses"].as_array().into_iter().flatten())
             .filter_map(Value::as_str)
             .collect();
-        let or_none = |v: Vec<String>| if v.is_empty() { json!("<unset>") } else { json!(v.join(",")) };
+        let or_none = |v: Vec<String>| {
+            if v.is_empty() {
+                json!("<unset>")
+            } else {
+                json!(v.join(","))
+            }
+        };
         vec![
             name_cell(o),
             text_at(o, "/addressType"),

@@ -18,7 +18,9 @@ pub fn suffix(seed: u64) -> String {
 
 /// FNV-1a over `bytes`.
 fn fnv32a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
+    bytes.iter().fold(0x811c_9dc5, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// The `pod-template-hash` of a pod template (its JSON text): the decimal

@@ -13,11 +13,16 @@ pub enum Route {
     Version,
     Healthz,
     /// `/api` (core) or `/apis`.
-    Discovery { core: bool },
+    Discovery {
+        core: bool,
+    },
     /// `/apis/GROUP`.
     Group(String),
     /// `/api/v1`, `/apis/GROUP/VERSION`.
-    GroupVersion { group: String, version: String },
+    GroupVersion {
+        group: String,
+        version: String,
+    },
     OpenApiIndex,
     /// `/openapi/v3/apis/apps/v1`: the key `apis/apps/v1`.
     OpenApiDocument(String),

@@ -93,7 +93,10 @@ pub async fn serve(
             Ok(resp)
         }
         "exec" | "attach" => {
-            let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+            let phase = pod
+                .pointer("/status/phase")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if matches!(phase, "Succeeded" | "Failed") {
                 return Err(Status::bad_request(format!(
                     "cannot {sub} into a container in a completed pod; current phase is {phase}"

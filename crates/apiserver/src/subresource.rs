@@ -28,7 +28,9 @@ pub async fn serve(
     match sub {
         "status" => part(server, &t, &name, method, req, "status").await,
         "scale" => scale(server, &t, &name, method, req).await,
-        "log" | "exec" | "attach" => crate::streams::serve(server, &t, &name, sub, query, req).await,
+        "log" | "exec" | "attach" => {
+            crate::streams::serve(server, &t, &name, sub, query, req).await
+        }
         _ => Err(Status::no_route()),
     }
 }
@@ -61,7 +63,10 @@ async fn part(
     let api = &server.api;
     let ns = t.namespace.clone().unwrap_or_default();
     match method {
-        Method::GET => Ok(json_reply(StatusCode::OK, api.get(t.kind, &ns, name)?.as_ref())),
+        Method::GET => Ok(json_reply(
+            StatusCode::OK,
+            api.get(t.kind, &ns, name)?.as_ref(),
+        )),
         Method::PUT | Method::PATCH => {
             let (ct, body) = body_of(req).await?;
             let kind = api.resource(t.kind).kind;
@@ -112,7 +117,10 @@ async fn scale(
     let ns = t.namespace.clone().unwrap_or_default();
     let r = *api.resource(t.kind);
     match method {
-        Method::GET => Ok(json_reply(StatusCode::OK, &scale_of(api.get(t.kind, &ns, name)?.as_ref()))),
+        Method::GET => Ok(json_reply(
+            StatusCode::OK,
+            &scale_of(api.get(t.kind, &ns, name)?.as_ref()),
+        )),
         Method::PUT | Method::PATCH => {
             let (ct, body) = body_of(req).await?;
             let is_put = method == Method::PUT;
@@ -128,13 +136,27 @@ async fn scale(
                         .map_err(|e| Status::new(e.code(), e.reason(), e.to_string()))?
                 };
                 let given = palisade_apimachinery::store::resource_version(&new);
-                if is_put && given != 0 && given != palisade_apimachinery::store::resource_version(old) {
+                if is_put
+                    && given != 0
+                    && given != palisade_apimachinery::store::resource_version(old)
+                {
                     return Err(Status::conflict(&r, name));
                 }
-                let replicas = new.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+                let replicas = new
+                    .pointer("/spec/replicas")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
                 if replicas < 0 {
-                    return Err(Status::invalid(&r, name, vec![palisade_apimachinery::status::Cause::invalid(
-                        "spec.replicas", format!("Invalid value: {replicas}: must be greater than or equal to 0"))]));
+                    return Err(Status::invalid(
+                        &r,
+                        name,
+                        vec![palisade_apimachinery::status::Cause::invalid(
+                            "spec.replicas",
+                            format!(
+                                "Invalid value: {replicas}: must be greater than or equal to 0"
+                            ),
+                        )],
+                    ));
                 }
                 let mut o = old.clone();
                 o["spec"]["replicas"] = json!(replicas);

@@ -63,10 +63,13 @@ impl Credentials {
         let ca = CertifiedIssuer::self_signed(ca, ca_key)?;
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
+        params.distinguished_name.push(
+            DnType::CommonName,
+            format!("palisade lab {name} API server"),
+        );
         params
-            .distinguished_name
-            .push(DnType::CommonName, format!("palisade lab {name} API server"));
-        params.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
         params
             .subject_alt_names
             .push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
@@ -81,9 +84,10 @@ impl Credentials {
 
     /// The rustls configuration serving the certificate.
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, Error> {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
-            .collect::<Result<_, _>>()
-            .map_err(|e| Error::Pem(e.to_string()))?;
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .map_err(|e| Error::Pem(e.to_string()))?;
         let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
             .map_err(|e| Error::Pem(e.to_string()))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -117,8 +121,13 @@ impl Credentials {
             source,
         };
         let text = fs::read_to_string(path).map_err(io)?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Pem(e.to_string()))?;
-        let s = |k: &str| v[k].as_str().map(str::to_string).ok_or_else(|| Error::Pem(format!("{k} missing")));
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::Pem(e.to_string()))?;
+        let s = |k: &str| {
+            v[k].as_str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::Pem(format!("{k} missing")))
+        };
         Ok(Credentials {
             ca_pem: s("ca")?,
             cert_pem: s("cert")?,
@@ -166,7 +175,10 @@ mod tests {
         let p = dir.join("creds.json");
         c.save(&p).unwrap();
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(Credentials::load(&p).unwrap(), c);
         let kc = c.kubeconfig("127.0.0.1:6443", "lab");
         assert!(kc.contains("server: https://127.0.0.1:6443") && kc.contains(&c.token));

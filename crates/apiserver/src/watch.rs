@@ -45,11 +45,18 @@ struct Watch {
 
 impl Watch {
     fn in_scope(&self, key: &ObjectKey) -> bool {
-        key.kind == self.kind && self.namespace.as_ref().is_none_or(|ns| *ns == key.namespace)
+        key.kind == self.kind
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| *ns == key.namespace)
     }
 
     fn passes(&self, obj: &Value) -> bool {
-        self.selectors.0.as_ref().is_none_or(|l| l.matches_object(obj))
+        self.selectors
+            .0
+            .as_ref()
+            .is_none_or(|l| l.matches_object(obj))
             && self.selectors.1.as_ref().is_none_or(|f| f.matches(obj))
     }
 
@@ -89,7 +96,8 @@ impl Watch {
             }
             None => obj.clone(),
         };
-        let mut line = serde_json::to_vec(&json!({"type": ty, "object": object})).unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&json!({"type": ty, "object": object})).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
     }
@@ -98,20 +106,27 @@ impl Watch {
         let obj = json!({"kind": self.r.kind, "apiVersion": self.r.api_version(),
                          "metadata": {"resourceVersion": rv.to_string(),
                                       "annotations": {"k8s.io/initial-events-end": "true"}}});
-        let mut line = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": obj})).unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&json!({"type": "BOOKMARK", "object": obj})).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
     }
 }
 
 fn error_line(s: &Status) -> Bytes {
-    let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": s.to_json()})).unwrap_or_default();
+    let mut line =
+        serde_json::to_vec(&json!({"type": "ERROR", "object": s.to_json()})).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
 }
 
 /// Starts a watch and returns its streaming reply.
-pub fn serve(server: &Arc<Server>, t: &Target, query: &Query, accept: &str) -> Result<Response<Body>> {
+pub fn serve(
+    server: &Arc<Server>,
+    t: &Target,
+    query: &Query,
+    accept: &str,
+) -> Result<Response<Body>> {
     let api = server.api.clone();
     let r = *api.resource(t.kind);
     let table = accept
@@ -129,8 +144,9 @@ pub fn serve(server: &Arc<Server>, t: &Target, query: &Query, accept: &str) -> R
     };
     if let Some(name) = &t.name {
         // A watch of one object is a field selector on its name.
-        let f = palisade_apimachinery::selector::FieldSelector::parse(&format!("metadata.name={name}"))
-            .map_err(|e| Status::bad_request(e.to_string()))?;
+        let f =
+            palisade_apimachinery::selector::FieldSelector::parse(&format!("metadata.name={name}"))
+                .map_err(|e| Status::bad_request(e.to_string()))?;
         w.selectors.1 = Some(f);
     }
     let from = query.number("resourceVersion").unwrap_or(0);
@@ -177,10 +193,22 @@ pub fn serve(server: &Arc<Server>, t: &Target, query: &Query, accept: &str) -> R
         .number("timeoutSeconds")
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_TIMEOUT);
-    let expired = first.last().is_some_and(|l| l.starts_with(b"{\"type\":\"ERROR\""));
-    tokio::spawn(pump(w, sub, tx, first, expired, bookmarks.then_some(current), timeout));
+    let expired = first
+        .last()
+        .is_some_and(|l| l.starts_with(b"{\"type\":\"ERROR\""));
+    tokio::spawn(pump(
+        w,
+        sub,
+        tx,
+        first,
+        expired,
+        bookmarks.then_some(current),
+        timeout,
+    ));
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
     });
     let mut resp = Response::new(StreamBody::new(stream).boxed());
     let ct = if table.is_some() {
@@ -188,7 +216,8 @@ pub fn serve(server: &Arc<Server>, t: &Target, query: &Query, accept: &str) -> R
     } else {
         "application/json"
     };
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
     Ok(resp)
 }
 

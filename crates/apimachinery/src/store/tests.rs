@@ -39,7 +39,12 @@ fn key(ns: &str, name: &str) -> ObjectKey {
 fn create_stamps_and_refuses_a_second() {
     let (r, mut s) = (res(), Store::default());
     let e = s
-        .create(&r, key("a", "web"), json!({"spec": {}}), "2026-12-07T00:00:00Z")
+        .create(
+            &r,
+            key("a", "web"),
+            json!({"spec": {}}),
+            "2026-12-07T00:00:00Z",
+        )
         .unwrap();
     assert_eq!(e.ty, EventType::Added);
     assert_eq!(e.object["metadata"]["namespace"], "a");
@@ -70,7 +75,10 @@ fn update_checks_the_precondition_and_bumps_generation_on_spec_only() {
         )
         .unwrap();
     assert_eq!(e.object["metadata"]["generation"], 1);
-    assert_eq!(e.object["metadata"]["uid"], s.get(&key("a", "web")).unwrap()["metadata"]["uid"]);
+    assert_eq!(
+        e.object["metadata"]["uid"],
+        s.get(&key("a", "web")).unwrap()["metadata"]["uid"]
+    );
     let e = s
         .update(&r, key("a", "web"), json!({"spec": {"x": 3}}), None)
         .unwrap();
@@ -80,9 +88,13 @@ fn update_checks_the_precondition_and_bumps_generation_on_spec_only() {
 #[test]
 fn an_update_that_changes_nothing_is_no_event() {
     let (r, mut s) = (res(), Store::default());
-    let e = s.create(&r, key("a", "w"), json!({"spec": {}}), "t").unwrap();
+    let e = s
+        .create(&r, key("a", "w"), json!({"spec": {}}), "t")
+        .unwrap();
     let before = s.revision();
-    let again = s.update(&r, key("a", "w"), (*e.object).clone(), None).unwrap();
+    let again = s
+        .update(&r, key("a", "w"), (*e.object).clone(), None)
+        .unwrap();
     assert_eq!(s.revision(), before);
     assert_eq!(again.rv, before);
 }

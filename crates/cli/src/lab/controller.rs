@@ -256,7 +256,10 @@ impl Ctx {
             .block_on(async { tokio::time::timeout(limit, rx.wait_for(|v| *v >= rv)).await });
         match done {
             Ok(Ok(_)) => Ok(()),
-            _ => bail!("the lab's node did not realize the change within {limit:?} (see {})", log(&self.lab).display()),
+            _ => bail!(
+                "the lab's node did not realize the change within {limit:?} (see {})",
+                log(&self.lab).display()
+            ),
         }
     }
 

@@ -99,10 +99,25 @@ impl Demo {
     /// busybox POSTs to http-echo with its own wget, through `kubectl exec`.
     fn kprobe(&mut self, expect: Expect) -> Result<()> {
         let (code, stdout, stderr) = self.kubectl(&[
-            "exec", "--namespace=ns-1", "busybox", "--", "timeout", "3", "wget", "-S", "-O", "-",
-            "--post-data", r#"{"message":"hello"}"#, URL,
+            "exec",
+            "--namespace=ns-1",
+            "busybox",
+            "--",
+            "timeout",
+            "3",
+            "wget",
+            "-S",
+            "-O",
+            "-",
+            "--post-data",
+            r#"{"message":"hello"}"#,
+            URL,
         ])?;
-        let shown: String = stderr.lines().filter(|l| l.contains("HTTP/") || l.contains("Connecting")).map(|l| format!("{l}\n")).collect();
+        let shown: String = stderr
+            .lines()
+            .filter(|l| l.contains("HTTP/") || l.contains("Connecting"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         print!("{shown}");
         let got = if code == 0 && stderr.contains("200 OK") {
             Some(Expect::Ok200)
@@ -318,15 +333,53 @@ fn walkthrough_kubectl(d: &mut Demo) -> Result<()> {
         ("KUBECONFIG".into(), kubeconfig.display().to_string()),
         ("HOME".into(), home.display().to_string()),
     ];
-    println!("$ eval $(palisade lab env)     # KUBECONFIG={}", kubeconfig.display());
+    println!(
+        "$ eval $(palisade lab env)     # KUBECONFIG={}",
+        kubeconfig.display()
+    );
     d.kstep(&["create", "ns", "ns-1"])?;
     d.say("An http-echo server pod, labelled and exposed as a Service");
-    d.kstep(&["run", "--namespace=ns-1", "http-echo", "--image=solsson/http-echo", "--env=PORT=80", "--port=80"])?;
-    d.kstep(&["label", "po", "--selector=run=http-echo", "--namespace=ns-1", "app=http-echo"])?;
-    d.kstep(&["expose", "--namespace=ns-1", "pod", "http-echo", "--port=80"])?;
+    d.kstep(&[
+        "run",
+        "--namespace=ns-1",
+        "http-echo",
+        "--image=solsson/http-echo",
+        "--env=PORT=80",
+        "--port=80",
+    ])?;
+    d.kstep(&[
+        "label",
+        "po",
+        "--selector=run=http-echo",
+        "--namespace=ns-1",
+        "app=http-echo",
+    ])?;
+    d.kstep(&[
+        "expose",
+        "--namespace=ns-1",
+        "pod",
+        "http-echo",
+        "--port=80",
+    ])?;
     d.say("A busybox client pod (the walkthrough's `kubectl run -i --tty busybox ... -- sh`, probed here with kubectl exec)");
-    d.kstep(&["run", "--namespace=ns-1", "busybox", "--image=busybox", "--restart=Never", "--", "sleep", "3600"])?;
-    d.kstep(&["wait", "--namespace=ns-1", "--for=condition=Ready", "pod/busybox", "pod/http-echo", "--timeout=60s"])?;
+    d.kstep(&[
+        "run",
+        "--namespace=ns-1",
+        "busybox",
+        "--image=busybox",
+        "--restart=Never",
+        "--",
+        "sleep",
+        "3600",
+    ])?;
+    d.kstep(&[
+        "wait",
+        "--namespace=ns-1",
+        "--for=condition=Ready",
+        "pod/busybox",
+        "pod/http-echo",
+        "--timeout=60s",
+    ])?;
     d.kstep(&["get", "pods,svc", "--namespace=ns-1", "-o", "wide"])?;
     d.say("No policy: busybox reaches http-echo");
     d.kprobe(Expect::Ok200)?;
@@ -335,13 +388,24 @@ fn walkthrough_kubectl(d: &mut Demo) -> Result<()> {
     d.kstep(&["create", "-f", &deny, "--namespace=ns-1"])?;
     d.kprobe(Expect::Timeout)?;
     d.say("Replace it with allow: app=busybox may reach app=http-echo");
-    d.kstep(&["delete", "netpol", "deny-all-by-default", "--namespace=ns-1"])?;
+    d.kstep(&[
+        "delete",
+        "netpol",
+        "deny-all-by-default",
+        "--namespace=ns-1",
+    ])?;
     let allow = policy_file(ALLOW)?;
     d.kstep(&["create", "-f", &allow, "--namespace=ns-1"])?;
     d.say("busybox has no app=busybox label yet: still a timeout");
     d.kprobe(Expect::Timeout)?;
     d.say("Label busybox app=busybox: allowed again");
-    d.kstep(&["label", "po", "--selector=run=busybox", "--namespace=ns-1", "app=busybox"])?;
+    d.kstep(&[
+        "label",
+        "po",
+        "--selector=run=busybox",
+        "--namespace=ns-1",
+        "app=busybox",
+    ])?;
     d.kprobe(Expect::Ok200)?;
     d.say("http-echo's request log (one line per request that got through)");
     d.kstep(&["logs", "--namespace=ns-1", "http-echo"])?;

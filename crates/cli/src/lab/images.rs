@@ -46,7 +46,12 @@ fn env_of(container: &Value) -> Vec<(String, String)> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|e| Some((e["name"].as_str()?.to_string(), e["value"].as_str().unwrap_or("").to_string())))
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str().unwrap_or("").to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -82,7 +87,11 @@ pub struct NoCommand(pub String);
 
 /// What runs for `container` (the pod's first container); `palisade` is
 /// this binary, `busybox_bin` a directory of busybox applets if any.
-pub fn resolve(container: &Value, palisade: &Path, busybox_bin: Option<&Path>) -> Result<Run, NoCommand> {
+pub fn resolve(
+    container: &Value,
+    palisade: &Path,
+    busybox_bin: Option<&Path>,
+) -> Result<Run, NoCommand> {
     let image = container["image"].as_str().unwrap_or("");
     let mut env = env_of(container);
     let command = strings(&container["command"]);
@@ -96,7 +105,12 @@ pub fn resolve(container: &Value, palisade: &Path, busybox_bin: Option<&Path>) -
             .rev()
             .find(|(k, _)| k == "PORT")
             .map_or("80".to_string(), |(_, v)| v.clone());
-        vec![palisade.display().to_string(), "http-echo".into(), "--port".into(), port]
+        vec![
+            palisade.display().to_string(),
+            "http-echo".into(),
+            "--port".into(),
+            port,
+        ]
     } else if base == "pause" {
         vec!["sleep".into(), "infinity".into()]
     } else if ["busybox", "alpine", "debian", "ubuntu", "bash"].contains(&base) {
@@ -134,7 +148,10 @@ pub fn busybox_bin(state_dir: &Path) -> Option<PathBuf> {
         return Some(dir);
     }
     std::fs::create_dir_all(&dir).ok()?;
-    let list = std::process::Command::new(busybox).arg("--list").output().ok()?;
+    let list = std::process::Command::new(busybox)
+        .arg("--list")
+        .output()
+        .ok()?;
     for applet in String::from_utf8_lossy(&list.stdout).lines() {
         let applet = applet.trim();
         if !applet.is_empty() && !applet.contains('/') {
@@ -175,7 +192,10 @@ mod tests {
         assert_eq!(resolve(&c, Path::new("p"), None).unwrap().argv, ["sh"]);
         let c = json!({"image": "x", "command": ["echo", "$(A)", "$$(A)"], "args": ["b"],
                        "env": [{"name": "A", "value": "1"}]});
-        assert_eq!(resolve(&c, Path::new("p"), None).unwrap().argv, ["echo", "1", "$(A)", "b"]);
+        assert_eq!(
+            resolve(&c, Path::new("p"), None).unwrap().argv,
+            ["echo", "1", "$(A)", "b"]
+        );
         let c = json!({"image": "nginx"});
         assert!(resolve(&c, Path::new("p"), None).is_err());
     }

@@ -101,13 +101,23 @@ fn check(state: &LabState, batch: &Batch) -> Result<()> {
 /// API (pods marked state-only, with their address), after checking the
 /// whole batch against what the API holds; returns the last
 /// resourceVersion written.
-pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: &mut Out) -> Result<u64> {
+pub fn run(
+    ctx: &Ctx,
+    files: &[PathBuf],
+    local: bool,
+    stdin: Option<&str>,
+    out: &mut Out,
+) -> Result<u64> {
     let batch = read(files, stdin, out)?;
     let api = &ctx.api;
     let kind = |g, p| api.kind(g, "v1", p).expect("a built-in kind");
     let (nsk, podk) = (kind("", "namespaces"), kind("", "pods"));
     check(&current_state(api, podk), &batch)?;
-    let counts = (batch.namespaces.len(), batch.pods.len(), batch.policies.len());
+    let counts = (
+        batch.namespaces.len(),
+        batch.pods.len(),
+        batch.policies.len(),
+    );
     let mut rv = 0;
     let mut note = |o: Result<std::sync::Arc<Value>, palisade_apimachinery::Status>| -> Result<()> {
         rv = rv.max(resource_version(o?.as_ref()));
@@ -115,8 +125,18 @@ pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: 
     };
     let objects = api_objects(&batch, local)?;
     for (plural, obj) in objects {
-        let k = kind(if plural == "networkpolicies" { "networking.k8s.io" } else { "" }, plural);
-        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let k = kind(
+            if plural == "networkpolicies" {
+                "networking.k8s.io"
+            } else {
+                ""
+            },
+            plural,
+        );
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
         if k == nsk {
             match api.get(nsk, "", &name) {
@@ -138,7 +158,11 @@ pub fn run(ctx: &Ctx, files: &[PathBuf], local: bool, stdin: Option<&str>, out: 
         "imported {} namespaces, {} pods ({}), {} network policies",
         counts.0,
         counts.1,
-        if local { "on the lab's node" } else { "on their own nodes" },
+        if local {
+            "on the lab's node"
+        } else {
+            "on their own nodes"
+        },
         counts.2
     ));
     Ok(rv)
@@ -153,10 +177,20 @@ pub fn api_objects(batch: &Batch, local: bool) -> Result<Vec<(&'static str, Valu
     for ns in &batch.namespaces {
         let mut labels = ns.labels().clone();
         labels.remove(palisade_model::METADATA_NAME_LABEL);
-        namespaces.insert(ns.name.clone(), json!({"metadata": {"name": ns.name, "labels": labels_json(&labels)}}));
+        namespaces.insert(
+            ns.name.clone(),
+            json!({"metadata": {"name": ns.name, "labels": labels_json(&labels)}}),
+        );
     }
-    for name in batch.pods.iter().map(|p| &p.namespace).chain(batch.policies.iter().map(|p| &p.namespace)) {
-        namespaces.entry(name.clone()).or_insert_with(|| json!({"metadata": {"name": name}}));
+    for name in batch
+        .pods
+        .iter()
+        .map(|p| &p.namespace)
+        .chain(batch.policies.iter().map(|p| &p.namespace))
+    {
+        namespaces
+            .entry(name.clone())
+            .or_insert_with(|| json!({"metadata": {"name": name}}));
     }
     out.extend(namespaces.into_values().map(|o| ("namespaces", o)));
     for p in &batch.pods {
@@ -188,22 +222,40 @@ pub fn api_objects(batch: &Batch, local: bool) -> Result<Vec<(&'static str, Valu
 }
 
 fn labels_json(labels: &palisade_model::Labels) -> Value {
-    labels.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>().into()
+    labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// The pods the API holds, as lab state (for the batch's checks).
-fn current_state(api: &palisade_apiserver::Api, podk: palisade_apimachinery::store::Kind) -> LabState {
+fn current_state(
+    api: &palisade_apiserver::Api,
+    podk: palisade_apimachinery::store::Kind,
+) -> LabState {
     let mut s = LabState::new("check");
     for o in api.list(podk, None).0 {
-        let (Some(ns), Some(name)) = (o["metadata"]["namespace"].as_str(), o["metadata"]["name"].as_str()) else {
+        let (Some(ns), Some(name)) = (
+            o["metadata"]["namespace"].as_str(),
+            o["metadata"]["name"].as_str(),
+        ) else {
             continue;
         };
-        let Some(ip) = o.pointer("/status/podIP").and_then(Value::as_str).and_then(|s| s.parse().ok()) else {
+        let Some(ip) = o
+            .pointer("/status/podIP")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+        else {
             continue;
         };
-        let state_only = o.pointer("/metadata/annotations").and_then(|a| a.get(STATE_ONLY)).is_some();
+        let state_only = o
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(STATE_ONLY))
+            .is_some();
         let pod = palisade_model::Pod::new(ns, name, palisade_model::Labels::new(), Some(ip));
-        s.pods.insert(pod.id(), LabPod::from_model(&pod, state_only, None));
+        s.pods
+            .insert(pod.id(), LabPod::from_model(&pod, state_only, None));
     }
     s
 }
@@ -214,13 +266,17 @@ fn policy_objects(policies: &[NetworkPolicy]) -> Result<Vec<(String, String, Val
     let mut c = palisade_model::Cluster::new();
     policies.iter().for_each(|p| c.upsert_policy(p.clone()));
     let text = palisade_synth::to_yaml(&c);
-    let docs = palisade_manifest::yaml::parse(&text).map_err(|e| anyhow::anyhow!("rendering the policies: {e}"))?;
+    let docs = palisade_manifest::yaml::parse(&text)
+        .map_err(|e| anyhow::anyhow!("rendering the policies: {e}"))?;
     Ok(docs
         .iter()
         .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("NetworkPolicy"))
         .map(|d| {
             let obj = super::apply::to_json(d);
-            let ns = obj["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+            let ns = obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
             (ns, name, obj)
         })

@@ -51,7 +51,9 @@ pub struct LabApi {
 
 impl std::fmt::Debug for LabApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabApi").field("address", &self.address).finish()
+        f.debug_struct("LabApi")
+            .field("address", &self.address)
+            .finish()
     }
 }
 
@@ -99,10 +101,16 @@ pub fn start(lab: &str, pods: Arc<dyn Pods>) -> Result<LabApi> {
     server.pods = Some(pods);
     server.realized = Some(realized_rx);
     let tls_config = creds.server_config()?;
-    runtime.spawn(palisade_apiserver::serve(listener, tls_config, Arc::new(server)));
+    runtime.spawn(palisade_apiserver::serve(
+        listener,
+        tls_config,
+        Arc::new(server),
+    ));
     tls::write_private(
         &dir.join(KUBECONFIG),
-        creds.kubeconfig(&address, &format!("palisade-lab-{lab}")).as_bytes(),
+        creds
+            .kubeconfig(&address, &format!("palisade-lab-{lab}"))
+            .as_bytes(),
     )?;
     Ok(LabApi {
         api,
@@ -168,15 +176,19 @@ pub fn seed(lab: &str, objects: &[(&str, Value)]) -> Result<()> {
         .collect();
     let path = LabState::dir(lab).join(OBJECTS);
     std::fs::create_dir_all(LabState::dir(lab))?;
-    tls::write_private(&path, &serde_json::to_vec(&json!({"revision": 0, "objects": objects}))?)
-        .context("writing the lab's API objects")
+    tls::write_private(
+        &path,
+        &serde_json::to_vec(&json!({"revision": 0, "objects": objects}))?,
+    )
+    .context("writing the lab's API objects")
 }
 
 fn load_objects(registry: &Registry, store: &mut Store, path: &std::path::Path) -> Result<()> {
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(());
     };
-    let saved: Value = serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let saved: Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
     let mut objects = vec![];
     for entry in saved["objects"].as_array().into_iter().flatten() {
         let api_version = entry["apiVersion"].as_str().unwrap_or("");
@@ -190,7 +202,10 @@ fn load_objects(registry: &Registry, store: &mut Store, path: &std::path::Path) 
         let o = entry["object"].clone();
         let key = ObjectKey {
             kind,
-            namespace: o["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+            namespace: o["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
             name: o["metadata"]["name"].as_str().unwrap_or("").to_string(),
         };
         objects.push((key, o));
@@ -260,11 +275,17 @@ fn validate_labels(r: &Resource, obj: &Value) -> status::Result<()> {
     let mut causes = vec![];
     for (k, v) in obj["metadata"]["labels"].as_object().into_iter().flatten() {
         let Some(v) = v.as_str() else {
-            causes.push(Cause::invalid(format!("metadata.labels.{k}"), "Invalid value: must be a string"));
+            causes.push(Cause::invalid(
+                format!("metadata.labels.{k}"),
+                "Invalid value: must be a string",
+            ));
             continue;
         };
         if let Err(e) = labels.insert(k, v) {
-            causes.push(Cause::invalid("metadata.labels", format!("Invalid value: {v:?}: {e}")));
+            causes.push(Cause::invalid(
+                "metadata.labels",
+                format!("Invalid value: {v:?}: {e}"),
+            ));
         }
     }
     if causes.is_empty() {
@@ -279,13 +300,20 @@ fn name_of(obj: &Value) -> &str {
 }
 
 fn admit_pod(r: &Resource, obj: &mut Value, old: Option<&Value>) -> status::Result<()> {
-    let containers = obj.pointer("/spec/containers").and_then(Value::as_array).map_or(0, Vec::len);
+    let containers = obj
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     if containers == 0 {
-        return Err(Status::invalid(r, name_of(obj), vec![Cause {
-            reason: "FieldValueRequired".into(),
-            field: "spec.containers".into(),
-            message: "Required value".into(),
-        }]));
+        return Err(Status::invalid(
+            r,
+            name_of(obj),
+            vec![Cause {
+                reason: "FieldValueRequired".into(),
+                field: "spec.containers".into(),
+                message: "Required value".into(),
+            }],
+        ));
     }
     if let Some(old) = old {
         // The node and the pod's address are the lab's to set.
@@ -302,7 +330,11 @@ fn admit_pod(r: &Resource, obj: &mut Value, old: Option<&Value>) -> status::Resu
     if spec["nodeName"].as_str().unwrap_or("").is_empty() {
         spec["nodeName"] = json!(LAB_NODE);
     }
-    for (field, default) in [("restartPolicy", "Always"), ("dnsPolicy", "ClusterFirst"), ("schedulerName", "default-scheduler")] {
+    for (field, default) in [
+        ("restartPolicy", "Always"),
+        ("dnsPolicy", "ClusterFirst"),
+        ("schedulerName", "default-scheduler"),
+    ] {
         if spec.get(field).is_none() {
             spec[field] = json!(default);
         }
@@ -335,22 +367,47 @@ fn admit_workload(r: &Resource, obj: &mut Value) -> status::Result<()> {
     if spec.get("replicas").is_none() {
         spec["replicas"] = json!(1);
     }
-    if r.kind == "Deployment" && spec.get("strategy").is_none_or(|s| s.as_object().is_some_and(|m| m.is_empty())) {
+    if r.kind == "Deployment"
+        && spec
+            .get("strategy")
+            .is_none_or(|s| s.as_object().is_some_and(|m| m.is_empty()))
+    {
         spec["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}});
     }
-    let selector = spec.pointer("/selector/matchLabels").and_then(Value::as_object).cloned().unwrap_or_default();
-    let labels = spec.pointer("/template/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default();
+    let selector = spec
+        .pointer("/selector/matchLabels")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let labels = spec
+        .pointer("/template/metadata/labels")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     if selector.is_empty() || selector.iter().any(|(k, v)| labels.get(k) != Some(v)) {
         let name = name_of(obj).to_string();
-        return Err(Status::invalid(r, &name, vec![Cause::invalid(
-            "spec.template.metadata.labels",
-            format!("Invalid value: {}: `selector` does not match template `labels`", Value::Object(labels)),
-        )]));
+        return Err(Status::invalid(
+            r,
+            &name,
+            vec![Cause::invalid(
+                "spec.template.metadata.labels",
+                format!(
+                    "Invalid value: {}: `selector` does not match template `labels`",
+                    Value::Object(labels)
+                ),
+            )],
+        ));
     }
     Ok(())
 }
 
-fn admit_service(store: &Store, registry: &Registry, r: &Resource, obj: &mut Value, old: Option<&Value>) -> status::Result<()> {
+fn admit_service(
+    store: &Store,
+    registry: &Registry,
+    r: &Resource,
+    obj: &mut Value,
+    old: Option<&Value>,
+) -> status::Result<()> {
     let name = name_of(obj).to_string();
     let spec = &mut obj["spec"];
     if spec.get("type").is_none() {
@@ -365,8 +422,14 @@ fn admit_service(store: &Store, registry: &Registry, r: &Resource, obj: &mut Val
         }
         let port = p["port"].as_i64().unwrap_or(0);
         if !(1..=65535).contains(&port) {
-            return Err(Status::invalid(r, &name, vec![Cause::invalid(
-                "spec.ports[0].port", format!("Invalid value: {port}: must be between 1 and 65535, inclusive"))]));
+            return Err(Status::invalid(
+                r,
+                &name,
+                vec![Cause::invalid(
+                    "spec.ports[0].port",
+                    format!("Invalid value: {port}: must be between 1 and 65535, inclusive"),
+                )],
+            ));
         }
     }
     if let Some(ip) = old.and_then(|o| o.pointer("/spec/clusterIP")).cloned() {
@@ -374,7 +437,12 @@ fn admit_service(store: &Store, registry: &Registry, r: &Resource, obj: &mut Val
         obj["spec"]["clusterIPs"] = json!([ip]);
         return Ok(());
     }
-    if obj.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if obj
+        .pointer("/spec/clusterIP")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         let ip = free_cluster_ip(store, registry);
         obj["spec"]["clusterIP"] = json!(ip.to_string());
         obj["spec"]["clusterIPs"] = json!([ip.to_string()]);
@@ -408,7 +476,10 @@ fn free_cluster_ip(store: &Store, registry: &Registry) -> IpAddr {
 /// when the policy has egress rules.
 fn default_policy_types(obj: &mut Value) {
     let spec = &mut obj["spec"];
-    if spec.get("policyTypes").is_some_and(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
+    if spec
+        .get("policyTypes")
+        .is_some_and(|t| t.as_array().is_some_and(|a| !a.is_empty()))
+    {
         return;
     }
     let mut types = vec![json!("Ingress")];
@@ -420,7 +491,9 @@ fn default_policy_types(obj: &mut Value) {
 
 /// The policy core's validation of a NetworkPolicy, as 422 causes.
 fn validate_policy(r: &Resource, obj: &Value) -> status::Result<()> {
-    policy_of(obj).map(|_| ()).map_err(|causes| Status::invalid(r, name_of(obj), causes))
+    policy_of(obj)
+        .map(|_| ())
+        .map_err(|causes| Status::invalid(r, name_of(obj), causes))
 }
 
 /// A NetworkPolicy object as palisade's model, or the causes it is invalid.
@@ -431,7 +504,16 @@ pub fn policy_of(obj: &Value) -> Result<palisade_model::NetworkPolicy, Vec<Cause
         .diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| Cause::invalid(if d.field.is_empty() { "<object>".into() } else { d.field.clone() }, d.message.clone()))
+        .map(|d| {
+            Cause::invalid(
+                if d.field.is_empty() {
+                    "<object>".into()
+                } else {
+                    d.field.clone()
+                },
+                d.message.clone(),
+            )
+        })
         .collect();
     if !causes.is_empty() {
         return Err(causes);

@@ -50,7 +50,12 @@ pub fn execute(ctx: &Ctx, caller: &Caller, out: &mut Out, cmd: Command) -> Resul
         Command::Create {
             what: CreateWhat::Ns { name },
         } => {
-            let o = api.create(kind(ctx, "", "namespaces"), "", json!({"metadata": {"name": name}}), false)?;
+            let o = api.create(
+                kind(ctx, "", "namespaces"),
+                "",
+                json!({"metadata": {"name": name}}),
+                false,
+            )?;
             out.say(format_args!("namespace/{name} created"));
             resource_version(&o)
         }
@@ -76,7 +81,8 @@ pub fn execute(ctx: &Ctx, caller: &Caller, out: &mut Out, cmd: Command) -> Resul
             protocol,
             name,
         } => {
-            let labels = api.get(kind(ctx, "", "pods"), &namespace, &pod)?["metadata"]["labels"].clone();
+            let labels =
+                api.get(kind(ctx, "", "pods"), &namespace, &pod)?["metadata"]["labels"].clone();
             if labels.as_object().is_none_or(|m| m.is_empty()) {
                 bail!("the pod {pod:?} has no labels and cannot be exposed");
             }
@@ -91,13 +97,26 @@ pub fn execute(ctx: &Ctx, caller: &Caller, out: &mut Out, cmd: Command) -> Resul
             resource_version(&o)
         }
         Command::Apply { file, namespace } => {
-            let file = if file.as_os_str() == "-" { file } else { caller.cwd.join(file) };
+            let file = if file.as_os_str() == "-" {
+                file
+            } else {
+                caller.cwd.join(file)
+            };
             api.get(kind(ctx, "", "namespaces"), "", &namespace)?;
             let policies = apply::read_policies(&file, &namespace, caller.stdin.as_deref(), out)?;
             apply_policies(ctx, out, &namespace, policies)?
         }
         Command::Import { files, local } => {
-            let files: Vec<_> = files.iter().map(|f| if f.as_os_str() == "-" { f.clone() } else { caller.cwd.join(f) }).collect();
+            let files: Vec<_> = files
+                .iter()
+                .map(|f| {
+                    if f.as_os_str() == "-" {
+                        f.clone()
+                    } else {
+                        caller.cwd.join(f)
+                    }
+                })
+                .collect();
             import::run(ctx, &files, local, caller.stdin.as_deref(), out)?
         }
         other => bail!("the lab's controller does not run {other:?}"),
@@ -114,12 +133,21 @@ fn kind(ctx: &Ctx, group: &str, plural: &str) -> Kind {
 
 /// The Pod `lab run` creates: one container running `command` in the
 /// caller's working directory with the caller's environment.
-fn lab_pod(name: &str, labels: Option<&str>, ports: &[String], command: &[String], caller: &Caller) -> Result<Value> {
+fn lab_pod(
+    name: &str,
+    labels: Option<&str>,
+    ports: &[String],
+    command: &[String],
+    caller: &Caller,
+) -> Result<Value> {
     let labels = match labels {
         Some(l) => labels::parse_list(l)?,
         None => labels::parse_list(&format!("run={name}"))?,
     };
-    let labels: serde_json::Map<String, Value> = labels.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let labels: serde_json::Map<String, Value> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
     let ports: Vec<Value> = ports
         .iter()
         .map(|p| {
@@ -131,7 +159,11 @@ fn lab_pod(name: &str, labels: Option<&str>, ports: &[String], command: &[String
             Ok(v)
         })
         .collect::<Result<_>>()?;
-    let env: Vec<Value> = caller.env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
+    let env: Vec<Value> = caller
+        .env
+        .iter()
+        .map(|(k, v)| json!({"name": k, "value": v}))
+        .collect();
     Ok(json!({
         "metadata": {"name": name, "labels": labels},
         "spec": {"containers": [{
@@ -143,9 +175,16 @@ fn lab_pod(name: &str, labels: Option<&str>, ports: &[String], command: &[String
 
 fn delete(ctx: &Ctx, out: &mut Out, what: DeleteWhat) -> Result<()> {
     let (k, ns, name, shown) = match what {
-        DeleteWhat::Ns { name } => (kind(ctx, "", "namespaces"), String::new(), name, "namespace"),
+        DeleteWhat::Ns { name } => (
+            kind(ctx, "", "namespaces"),
+            String::new(),
+            name,
+            "namespace",
+        ),
         DeleteWhat::Pod { name, namespace } => (kind(ctx, "", "pods"), namespace, name, "pod"),
-        DeleteWhat::Svc { name, namespace } => (kind(ctx, "", "services"), namespace, name, "service"),
+        DeleteWhat::Svc { name, namespace } => {
+            (kind(ctx, "", "services"), namespace, name, "service")
+        }
         DeleteWhat::Netpol { name, namespace } => (
             kind(ctx, "networking.k8s.io", "networkpolicies"),
             namespace,
@@ -175,12 +214,26 @@ fn label(ctx: &Ctx, out: &mut Out, what: LabelWhat) -> Result<u64> {
             labels,
             namespace,
             overwrite,
-        } => (kind(ctx, "", "pods"), namespace, name.clone(), labels, overwrite, format!("pod/{name}")),
+        } => (
+            kind(ctx, "", "pods"),
+            namespace,
+            name.clone(),
+            labels,
+            overwrite,
+            format!("pod/{name}"),
+        ),
         LabelWhat::Ns {
             name,
             labels,
             overwrite,
-        } => (kind(ctx, "", "namespaces"), String::new(), name.clone(), labels, overwrite, format!("namespace/{name}")),
+        } => (
+            kind(ctx, "", "namespaces"),
+            String::new(),
+            name.clone(),
+            labels,
+            overwrite,
+            format!("namespace/{name}"),
+        ),
     };
     let changes = changes
         .iter()
@@ -198,7 +251,11 @@ fn label(ctx: &Ctx, out: &mut Out, what: LabelWhat) -> Result<u64> {
             return Err(palisade_apimachinery::Status::bad_request("refused"));
         }
         let mut new = old.clone();
-        new["metadata"]["labels"] = current.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>().into();
+        new["metadata"]["labels"] = current
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
         Ok(new)
     });
     if let Some(e) = refused {
@@ -211,17 +268,25 @@ fn label(ctx: &Ctx, out: &mut Out, what: LabelWhat) -> Result<u64> {
 
 /// Creates or replaces each policy (all were validated first: a file with
 /// an invalid policy applies none).
-fn apply_policies(ctx: &Ctx, out: &mut Out, ns: &str, policies: Vec<(NetworkPolicy, Value)>) -> Result<u64> {
+fn apply_policies(
+    ctx: &Ctx,
+    out: &mut Out,
+    ns: &str,
+    policies: Vec<(NetworkPolicy, Value)>,
+) -> Result<u64> {
     let k = kind(ctx, "networking.k8s.io", "networkpolicies");
     let mut rv = 0;
     let mut lines = vec![];
     for (p, obj) in policies {
         let (verb, o) = match ctx.api.get(k, ns, &p.name) {
-            Ok(_) => ("configured", ctx.api.modify(k, ns, &p.name, false, |old| {
-                let mut new = obj.clone();
-                new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
-                Ok(new)
-            })?),
+            Ok(_) => (
+                "configured",
+                ctx.api.modify(k, ns, &p.name, false, |old| {
+                    let mut new = obj.clone();
+                    new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+                    Ok(new)
+                })?,
+            ),
             Err(_) => ("created", ctx.api.create(k, ns, obj, false)?),
         };
         rv = rv.max(resource_version(&o));

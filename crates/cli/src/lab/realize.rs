@@ -21,10 +21,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use palisade_apimachinery::status::Result as ApiResult;
 use palisade_apimachinery::store::{Event, EventType, Kind};
 use palisade_apimachinery::time;
 use palisade_apiserver::session::{AttachOptions, Attachable, Session, Spec};
-use palisade_apimachinery::status::Result as ApiResult;
 use palisade_apiserver::streams::Ended;
 use palisade_apiserver::Api;
 use palisade_lab::process::{self, ProcessSpec};
@@ -200,7 +200,9 @@ impl Realizer {
         let result = if resync {
             self.resync()
         } else if !replies.is_empty() {
-            self.lab.reconcile(Known::ReadBack).and_then(|()| self.lab.persist())
+            self.lab
+                .reconcile(Known::ReadBack)
+                .and_then(|()| self.lab.persist())
         } else {
             self.commit()
         };
@@ -266,8 +268,16 @@ impl Realizer {
     fn pod(&mut self, e: &Event) -> Result<()> {
         let id = pod_id(e);
         if e.ty == EventType::Deleted {
-            self.procs.attachables.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-            self.procs.pids.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            self.procs
+                .attachables
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+            self.procs
+                .pids
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
             self.exited.remove(&id);
             if self.lab.state().pods.contains_key(&id) {
                 super::pods::remove(&mut self.lab, &id)?;
@@ -286,11 +296,20 @@ impl Realizer {
             }
             return Ok(());
         }
-        let node = obj.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or(LAB_NODE);
-        let state_only = obj.pointer(&format!("/metadata/annotations/{}", STATE_ONLY.replace('/', "~1")))
-            == Some(&json!("true"));
+        let node = obj
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or(LAB_NODE);
+        let state_only = obj.pointer(&format!(
+            "/metadata/annotations/{}",
+            STATE_ONLY.replace('/', "~1")
+        )) == Some(&json!("true"));
         if state_only {
-            let Some(ip) = obj.pointer("/status/podIP").and_then(Value::as_str).and_then(|s| s.parse::<IpAddr>().ok()) else {
+            let Some(ip) = obj
+                .pointer("/status/podIP")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<IpAddr>().ok())
+            else {
                 anyhow::bail!("a state-only pod needs status.podIP");
             };
             let pod = LabPod {
@@ -312,7 +331,10 @@ impl Realizer {
             // Not for this node: nothing runs it.
             return Ok(());
         }
-        if matches!(obj.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed")) {
+        if matches!(
+            obj.pointer("/status/phase").and_then(Value::as_str),
+            Some("Succeeded" | "Failed")
+        ) {
             return Ok(());
         }
         let ip = self.lab.state().allocate_pod_ip();
@@ -350,7 +372,11 @@ impl Realizer {
             self.lab.state().services.remove(&id);
             return Ok(());
         };
-        let Some(cluster_ip) = o.pointer("/spec/clusterIP").and_then(Value::as_str).and_then(|s| s.parse().ok()) else {
+        let Some(cluster_ip) = o
+            .pointer("/spec/clusterIP")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+        else {
             return Ok(());
         };
         let mut sel = Labels::new();
@@ -367,7 +393,10 @@ impl Realizer {
             .flatten()
             .filter_map(|p| {
                 let port = u16::try_from(p["port"].as_u64()?).ok()?;
-                let target = p["targetPort"].as_u64().and_then(|t| u16::try_from(t).ok()).unwrap_or(port);
+                let target = p["targetPort"]
+                    .as_u64()
+                    .and_then(|t| u16::try_from(t).ok())
+                    .unwrap_or(port);
                 let proto: Protocol = p["protocol"].as_str().unwrap_or("TCP").parse().ok()?;
                 Some((port, target, proto))
             })
@@ -419,35 +448,74 @@ impl Realizer {
         let (pods, _) = self.api.list(k.pods, None);
         let (svcs, _) = self.api.list(k.services, None);
         let (pols, rv) = self.api.list(k.policies, None);
-        let key = |o: &Value| PodId::new(o["metadata"]["namespace"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or(""));
+        let key = |o: &Value| {
+            PodId::new(
+                o["metadata"]["namespace"].as_str().unwrap_or(""),
+                o["metadata"]["name"].as_str().unwrap_or(""),
+            )
+        };
         let wanted_pods: std::collections::BTreeSet<PodId> = pods.iter().map(|o| key(o)).collect();
         // Gone from the API: gone from the node.
-        let stale: Vec<PodId> = self.lab.state().pods.keys().filter(|id| !wanted_pods.contains(id)).cloned().collect();
+        let stale: Vec<PodId> = self
+            .lab
+            .state()
+            .pods
+            .keys()
+            .filter(|id| !wanted_pods.contains(id))
+            .cloned()
+            .collect();
         for id in stale {
             super::pods::remove(&mut self.lab, &id)?;
         }
         let svc_keys: std::collections::BTreeSet<PodId> = svcs.iter().map(|o| key(o)).collect();
-        let stale: Vec<PodId> = self.lab.state().services.keys().filter(|id| !svc_keys.contains(id)).cloned().collect();
+        let stale: Vec<PodId> = self
+            .lab
+            .state()
+            .services
+            .keys()
+            .filter(|id| !svc_keys.contains(id))
+            .cloned()
+            .collect();
         for id in stale {
             super::services::remove(&mut self.lab, &id)?;
         }
         let pol_keys: std::collections::BTreeSet<PodId> = pols.iter().map(|o| key(o)).collect();
-        self.lab.state().policies.retain(|id, _| pol_keys.contains(id));
-        let ns_keys: std::collections::BTreeSet<String> =
-            nss.iter().map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string()).collect();
-        self.lab.state().namespaces.retain(|n, _| ns_keys.contains(n));
+        self.lab
+            .state()
+            .policies
+            .retain(|id, _| pol_keys.contains(id));
+        let ns_keys: std::collections::BTreeSet<String> = nss
+            .iter()
+            .map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string())
+            .collect();
+        self.lab
+            .state()
+            .namespaces
+            .retain(|n, _| ns_keys.contains(n));
         self.lab.touch(Touch::All);
         let synthetic = |kind, o: &Arc<Value>| {
-            let ns = o["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+            let ns = o["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             let name = o["metadata"]["name"].as_str().unwrap_or("").to_string();
             Event {
                 ty: EventType::Added,
-                key: palisade_apimachinery::store::ObjectKey { kind, namespace: ns, name },
+                key: palisade_apimachinery::store::ObjectKey {
+                    kind,
+                    namespace: ns,
+                    name,
+                },
                 object: o.clone(),
                 rv,
             }
         };
-        for (kind, items) in [(k.namespaces, &nss), (k.pods, &pods), (k.services, &svcs), (k.policies, &pols)] {
+        for (kind, items) in [
+            (k.namespaces, &nss),
+            (k.pods, &pods),
+            (k.services, &svcs),
+            (k.policies, &pols),
+        ] {
             for o in items.iter() {
                 let e = synthetic(kind, o);
                 // A pod already running (a restarted controller) keeps its
@@ -486,18 +554,34 @@ impl Realizer {
     }
 
     fn start_pod(&mut self, id: &PodId, restarts: u32) -> Result<(), String> {
-        let obj = self.api.get(self.kinds.pods, &id.namespace, &id.name).map_err(|e| e.to_string())?;
-        let container = obj.pointer("/spec/containers/0").cloned().unwrap_or(json!({}));
-        let run = images::resolve(&container, &self.procs.palisade, self.procs.busybox.as_deref())
-            .map_err(|e| e.0)?;
+        let obj = self
+            .api
+            .get(self.kinds.pods, &id.namespace, &id.name)
+            .map_err(|e| e.to_string())?;
+        let container = obj
+            .pointer("/spec/containers/0")
+            .cloned()
+            .unwrap_or(json!({}));
+        let run = images::resolve(
+            &container,
+            &self.procs.palisade,
+            self.procs.busybox.as_deref(),
+        )
+        .map_err(|e| e.0)?;
         let dir = self.procs.pod_dir(id);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let dir = container["workingDir"].as_str().map(PathBuf::from).unwrap_or(dir);
+        let dir = container["workingDir"]
+            .as_str()
+            .map(PathBuf::from)
+            .unwrap_or(dir);
         let netns = self.lab.node.pod_netns(&id.to_string());
         let log = self.lab.log_path(id);
         let interactive = container["stdin"] == json!(true) || container["tty"] == json!(true);
         let pid = if interactive {
-            let mut spec = Spec::new(palisade_lab::locate("ip")).args(["netns", "exec", &netns]).args(run.argv.clone()).current_dir(&dir);
+            let mut spec = Spec::new(palisade_lab::locate("ip"))
+                .args(["netns", "exec", &netns])
+                .args(run.argv.clone())
+                .current_dir(&dir);
             for (k, v) in &run.env {
                 spec = spec.env(k, v);
             }
@@ -527,9 +611,18 @@ impl Realizer {
                 log,
                 cwd: Some(dir),
             };
-            let h = process::spawn(&spec).map_err(|e| format!("starting {:?}: {e}", run.argv.join(" ")))?;
-            self.lab.children.lock().unwrap_or_else(|p| p.into_inner()).push(h.pid);
-            self.procs.pids.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), h.pid);
+            let h = process::spawn(&spec)
+                .map_err(|e| format!("starting {:?}: {e}", run.argv.join(" ")))?;
+            self.lab
+                .children
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(h.pid);
+            self.procs
+                .pids
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id.clone(), h.pid);
             Some(h.pid as i32)
         };
         if let Some(p) = self.lab.state().pods.get_mut(id) {
@@ -541,7 +634,13 @@ impl Realizer {
     }
 
     fn running_status(&mut self, id: &PodId, restarts: u32) -> Value {
-        let ip = self.lab.state().pods.get(id).map(|p| p.ip.to_string()).unwrap_or_default();
+        let ip = self
+            .lab
+            .state()
+            .pods
+            .get(id)
+            .map(|p| p.ip.to_string())
+            .unwrap_or_default();
         let now = time::rfc3339(time::now());
         let cond = |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
         json!({
@@ -557,21 +656,27 @@ impl Realizer {
 
     /// Fills the container status's name and image from the pod and writes it.
     fn write_status(&self, id: &PodId, mut status: Value) {
-        let r = self.api.modify(self.kinds.pods, &id.namespace, &id.name, false, |o| {
-            let mut o = o.clone();
-            if let Some(cs) = status["containerStatuses"].get_mut(0) {
-                let c = o.pointer("/spec/containers/0").cloned().unwrap_or(json!({}));
-                cs["name"] = c["name"].clone();
-                cs["image"] = c["image"].clone();
-                cs["imageID"] = json!("");
-                cs["containerID"] = json!(format!("palisade-lab://{}/{}", id.namespace, id.name));
-            }
-            if status.get("startTime").is_some() && o.pointer("/status/startTime").is_some() {
-                status["startTime"] = o["status"]["startTime"].clone();
-            }
-            o["status"] = std::mem::take(&mut status);
-            Ok(o)
-        });
+        let r = self
+            .api
+            .modify(self.kinds.pods, &id.namespace, &id.name, false, |o| {
+                let mut o = o.clone();
+                if let Some(cs) = status["containerStatuses"].get_mut(0) {
+                    let c = o
+                        .pointer("/spec/containers/0")
+                        .cloned()
+                        .unwrap_or(json!({}));
+                    cs["name"] = c["name"].clone();
+                    cs["image"] = c["image"].clone();
+                    cs["imageID"] = json!("");
+                    cs["containerID"] =
+                        json!(format!("palisade-lab://{}/{}", id.namespace, id.name));
+                }
+                if status.get("startTime").is_some() && o.pointer("/status/startTime").is_some() {
+                    status["startTime"] = o["status"]["startTime"].clone();
+                }
+                o["status"] = std::mem::take(&mut status);
+                Ok(o)
+            });
         if let Err(e) = r {
             if e.code != 404 {
                 eprintln!("realizer: status of pod {id}: {e}");
@@ -584,7 +689,11 @@ impl Realizer {
     fn check_processes(&mut self) {
         let mut ended: Vec<(PodId, Option<i32>)> = vec![];
         {
-            let attachables = self.procs.attachables.lock().unwrap_or_else(|p| p.into_inner());
+            let attachables = self
+                .procs
+                .attachables
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             for (id, a) in attachables.iter() {
                 if let Some(code) = *a.exit_watch().borrow() {
                     if !self.exited.contains_key(id) {
@@ -604,7 +713,10 @@ impl Realizer {
             let Ok(obj) = self.api.get(self.kinds.pods, &id.namespace, &id.name) else {
                 continue;
             };
-            let policy = obj.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("Always");
+            let policy = obj
+                .pointer("/spec/restartPolicy")
+                .and_then(Value::as_str)
+                .unwrap_or("Always");
             let code_or = code.unwrap_or(0);
             let restart = policy == "Always" || (policy == "OnFailure" && code_or != 0);
             let restarts = obj
@@ -612,7 +724,11 @@ impl Realizer {
                 .and_then(Value::as_u64)
                 .unwrap_or(0) as u32;
             if restart && restarts < 1000 {
-                self.procs.attachables.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                self.procs
+                    .attachables
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
                 let status = match self.start_pod(&id, restarts + 1) {
                     Ok(()) => self.running_status(&id, restarts + 1),
                     Err(why) => waiting_status(&why),
@@ -629,7 +745,10 @@ impl Realizer {
             let now = time::rfc3339(time::now());
             let phase = if code_or == 0 { "Succeeded" } else { "Failed" };
             let reason = if code_or == 0 { "Completed" } else { "Error" };
-            let started = obj.pointer("/status/containerStatuses/0/state/running/startedAt").cloned().unwrap_or(json!(now));
+            let started = obj
+                .pointer("/status/containerStatuses/0/state/running/startedAt")
+                .cloned()
+                .unwrap_or(json!(now));
             let mut status = (*obj).get("status").cloned().unwrap_or(json!({}));
             status["phase"] = json!(phase);
             for c in status["conditions"].as_array_mut().into_iter().flatten() {
@@ -686,21 +805,41 @@ impl palisade_apiserver::Pods for Procs {
         let path = LabState::log_path(&self.lab, &id);
         if let Some(a) = self.attachable(&id) {
             let mut exit = a.exit_watch();
-            return Ok((path, Box::pin(async move {
-                let _ = exit.wait_for(Option::is_some).await;
-            })));
+            return Ok((
+                path,
+                Box::pin(async move {
+                    let _ = exit.wait_for(Option::is_some).await;
+                }),
+            ));
         }
-        let pid = self.pids.lock().unwrap_or_else(|p| p.into_inner()).get(&id).copied();
-        Ok((path, Box::pin(async move {
-            while pid.is_some_and(process::is_alive) {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        })))
+        let pid = self
+            .pids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .copied();
+        Ok((
+            path,
+            Box::pin(async move {
+                while pid.is_some_and(process::is_alive) {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }),
+        ))
     }
 
-    fn exec(&self, pod: &Value, _container: &str, command: &[String], tty: bool) -> ApiResult<Session> {
+    fn exec(
+        &self,
+        pod: &Value,
+        _container: &str,
+        command: &[String],
+        tty: bool,
+    ) -> ApiResult<Session> {
         let id = id_of(pod);
-        let container = pod.pointer("/spec/containers/0").cloned().unwrap_or(json!({}));
+        let container = pod
+            .pointer("/spec/containers/0")
+            .cloned()
+            .unwrap_or(json!({}));
         let env = images::resolve(&container, &self.palisade, self.busybox.as_deref())
             .map(|r| r.env)
             .unwrap_or_default();
@@ -709,17 +848,35 @@ impl palisade_apiserver::Pods for Procs {
             .map(PathBuf::from)
             .unwrap_or_else(|| self.pod_dir(&id));
         let mut spec = Spec::new(palisade_lab::locate("ip"))
-            .args(["netns".to_string(), "exec".into(), self.node.pod_netns(&id.to_string())])
+            .args([
+                "netns".to_string(),
+                "exec".into(),
+                self.node.pod_netns(&id.to_string()),
+            ])
             .args(command.to_vec())
             .current_dir(dir);
         for (k, v) in env {
             spec = spec.env(k, v);
         }
-        let started = if tty { Session::spawn_pty(&spec, None) } else { Session::spawn_pipes(&spec) };
-        started.map_err(|e| palisade_apimachinery::Status::internal(format!("starting {:?} in pod {id}: {e}", command.join(" "))))
+        let started = if tty {
+            Session::spawn_pty(&spec, None)
+        } else {
+            Session::spawn_pipes(&spec)
+        };
+        started.map_err(|e| {
+            palisade_apimachinery::Status::internal(format!(
+                "starting {:?} in pod {id}: {e}",
+                command.join(" ")
+            ))
+        })
     }
 
-    fn attach(&self, pod: &Value, _container: &str, stdin: bool) -> ApiResult<palisade_apiserver::session::Attachment> {
+    fn attach(
+        &self,
+        pod: &Value,
+        _container: &str,
+        stdin: bool,
+    ) -> ApiResult<palisade_apiserver::session::Attachment> {
         let id = id_of(pod);
         self.attachable(&id).map(|a| a.attach(stdin)).ok_or_else(|| {
             palisade_apimachinery::Status::bad_request(format!(
@@ -731,6 +888,10 @@ impl palisade_apiserver::Pods for Procs {
 
 impl Procs {
     fn attachable(&self, id: &PodId) -> Option<Arc<Attachable>> {
-        self.attachables.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.attachables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
     }
 }
