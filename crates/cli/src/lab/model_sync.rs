@@ -200,12 +200,14 @@ mod tests {
     fn synth_state() -> LabState {
         let c = palisade_synth::generate(&palisade_synth::Params::new(200, 30));
         let mut s = LabState::new("t");
-        let batch = super::super::import::Batch {
-            namespaces: c.namespaces().cloned().collect(),
-            pods: c.pods().cloned().collect(),
-            policies: c.policies().cloned().collect(),
-        };
-        super::super::import::add(&mut s, batch, false).unwrap();
+        c.namespaces().for_each(|ns| s.add_namespace(ns));
+        for p in c.pods() {
+            let node = p.node_name.clone().filter(|n| n != super::super::state::LAB_NODE);
+            s.pods.insert(p.id(), LabPod::from_model(p, true, node));
+        }
+        for p in c.policies() {
+            s.policies.insert(p.reference(), p.clone());
+        }
         s
     }
 

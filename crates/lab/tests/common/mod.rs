@@ -100,7 +100,6 @@ impl Drop for Lab {
 
 /// The spec that runs this test binary as helper `mode` inside `netns`.
 pub fn helper_spec(netns: &str, mode: &str, log: &Path) -> ProcessSpec {
-    cwd: None,
     ProcessSpec {
         cwd: None,
         netns: netns.to_owned(),
