@@ -95,6 +95,24 @@ pub struct Realizer {
     start: Vec<PodId>,
     /// Exit codes seen, per pod (for pods that are not restarted).
     exited: BTreeMap<PodId, i32>,
+    /// Asks the saver thread to write `objects.json` (off the batch's path:
+    /// at 10,000 pods it is megabytes of JSON).
+    save: Sender<()>,
+}
+
+/// Saves the API's objects whenever asked, coalescing requests that come
+/// while it writes.
+fn saver(lab: String, api: Arc<Api>) -> Sender<()> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        while rx.recv().is_ok() {
+            while rx.try_recv().is_ok() {}
+            if let Err(e) = kapi::save_objects(&lab, &api) {
+                eprintln!("realizer: {e:#}");
+            }
+        }
+    });
+    tx
 }
 
 fn kinds(api: &Api) -> Kinds {
@@ -140,6 +158,7 @@ fn pod_id(e: &Event) -> PodId {
 
 impl Realizer {
     pub fn new(lab: Lab, lab_api: &LabApi, procs: Arc<Procs>) -> Realizer {
+        let save = saver(procs.lab.clone(), lab_api.api.clone());
         Realizer {
             kinds: kinds(&lab_api.api),
             lab,
@@ -149,6 +168,7 @@ impl Realizer {
             realized: lab_api.realized.clone(),
             start: vec![],
             exited: BTreeMap::new(),
+            save,
         }
     }
 
@@ -214,7 +234,7 @@ impl Realizer {
         }
         self.start_pods();
         self.announce(top);
-        kapi::save_objects(&self.lab.state.name, &self.api)?;
+        let _ = self.save.send(());
         result
     }
 
