@@ -189,9 +189,8 @@ pub(crate) fn kill_now(pid: u32) {
 }
 
 fn open_log(path: &Path) -> Result<std::fs::File, ProcessError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
+    // Owner-only whatever the umask: a log may hold what a workload printed.
+    std::os::unix::fs::OpenOptionsExt::mode(OpenOptions::new().create(true).append(true), 0o600)
         .open(path)
         .map_err(|source| ProcessError::Log {
             path: path.to_owned(),

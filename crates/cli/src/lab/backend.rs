@@ -70,8 +70,7 @@ impl LabBackend {
         let prefix = super::ops::prefix(LAB)?;
         palisade_lab::teardown(&prefix)?;
         let node = Node::create(&prefix)?;
-        let logs = super::state::LabState::dir(LAB).join("logs");
-        std::fs::create_dir_all(&logs)?;
+        let logs = super::state::LabState::create_dir(LAB)?.join("logs");
         let exe = std::env::current_exe()?;
         Ok(Self {
             node,

@@ -15,6 +15,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -99,12 +100,12 @@ impl Status {
 /// Serialises `lab up` and `lab repair` of one lab (they create the node
 /// and start the controller): held until the value is dropped.
 pub fn starting(lab: &str) -> Result<File> {
-    let dir = LabState::dir(lab);
-    fs::create_dir_all(dir.join("logs")).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = LabState::create_dir(lab)?;
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(dir.join("up.lock"))?;
     file.lock().context("locking the lab for lab up")?;
     Ok(file)
@@ -171,18 +172,20 @@ fn tail(path: &Path) -> String {
 /// thread) and the socket the `palisade lab` verbs use (each verb runs here
 /// as API calls, `ops.rs`).
 pub fn serve(name: &str) -> Result<ExitCode> {
-    let dir = LabState::dir(name);
+    let dir = LabState::create_dir(name)?;
     let lock = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(dir.join("lock"))
         .with_context(|| format!("opening {}", dir.join("lock").display()))?;
     if lock.try_lock().is_err() {
         bail!("another controller holds lab {name}");
     }
     let me = serde_json::to_string(&ProcessHandle::current())?;
-    fs::write(dir.join(PID_FILE), me).context("writing the controller's pid file")?;
+    palisade_apiserver::tls::write_private(&dir.join(PID_FILE), me.as_bytes())
+        .context("writing the controller's pid file")?;
     let t = Instant::now();
     let mut lab = Lab::load(name)?;
     lab.out = Out::new(true);

@@ -13,6 +13,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
@@ -59,7 +60,7 @@ pub fn start_recorder(lab: &str, node: &Node) -> Result<()> {
         log: dir.join("logs").join("flow-recorder.log"),
     };
     let handle = process::spawn(&spec).context("starting the flow recorder")?;
-    fs::write(&pid_file, serde_json::to_string(&handle)?)?;
+    palisade_apiserver::tls::write_private(&pid_file, serde_json::to_string(&handle)?.as_bytes())?;
     let deadline = Instant::now() + Duration::from_secs(5);
     while !dir.join(EVENTS).exists() {
         if Instant::now() > deadline || !handle.is_alive() {
@@ -86,6 +87,7 @@ pub fn record(lab: &str) -> Result<ExitCode> {
     let mut out = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(dir.join(EVENTS))?;
     let mut state = StateWatch::new(&dir);
     loop {

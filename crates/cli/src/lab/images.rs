@@ -147,7 +147,9 @@ pub fn busybox_bin(state_dir: &Path) -> Option<PathBuf> {
     if dir.join("wget").exists() {
         return Some(dir);
     }
-    std::fs::create_dir_all(&dir).ok()?;
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .ok()?;
     let list = std::process::Command::new(busybox)
         .arg("--list")
         .output()

@@ -95,7 +95,7 @@ pub fn start(lab: &str, pods: Arc<dyn Pods>) -> Result<LabApi> {
         }
     })?;
     let address = listener.local_addr()?.to_string();
-    std::fs::write(dir.join(ADDRESS), &address)?;
+    tls::write_private(&dir.join(ADDRESS), address.as_bytes())?;
     let (realized, realized_rx) = tokio::sync::watch::channel(0u64);
     let mut server = Server::new(api.clone(), creds.token.clone(), address.clone());
     server.pods = Some(pods);
@@ -175,7 +175,7 @@ pub fn seed(lab: &str, objects: &[(&str, Value)]) -> Result<()> {
         })
         .collect();
     let path = LabState::dir(lab).join(OBJECTS);
-    std::fs::create_dir_all(LabState::dir(lab))?;
+    LabState::create_dir(lab)?;
     tls::write_private(
         &path,
         &serde_json::to_vec(&json!({"revision": 0, "objects": objects}))?,

@@ -31,10 +31,9 @@ pub fn load(dir: &Path) -> Option<Ruleset> {
 
 /// Records `ruleset` as what the kernel holds now.
 pub fn save(dir: &Path, ruleset: &Ruleset) -> Result<()> {
-    let p = path(dir);
-    let tmp = p.with_extension("json.tmp");
-    fs::write(&tmp, serde_json::to_vec(ruleset)?)?;
-    fs::rename(&tmp, &p).context("saving the lab's known ruleset")
+    // Owner-only, whatever the umask.
+    palisade_apiserver::tls::write_private(&path(dir), &serde_json::to_vec(ruleset)?)
+        .context("saving the lab's known ruleset")
 }
 
 /// Forgets the known state (before an update whose outcome is not yet known).

@@ -589,7 +589,9 @@ impl Realizer {
         )
         .map_err(|e| e.0)?;
         let dir = self.procs.pod_dir(id);
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+            .create(&dir)
+            .map_err(|e| e.to_string())?;
         let dir = container["workingDir"]
             .as_str()
             .map(PathBuf::from)

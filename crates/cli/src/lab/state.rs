@@ -140,6 +140,14 @@ impl LabState {
         Path::new(STATE_ROOT).join(name)
     }
 
+    /// Creates the lab's state directory and its `logs/`, owner-only
+    /// (0700) whatever the umask (also when an older palisade made it
+    /// with other modes); `/run/palisade` and `/run/palisade/lab` are made
+    /// 0755, never writable by others. Returns the directory.
+    pub fn create_dir(name: &str) -> Result<PathBuf> {
+        create_private_dir(&Self::dir(name))
+    }
+
     /// The next free pod address of the lab's pod network.
     pub fn allocate_pod_ip(&mut self) -> IpAddr {
         let used: std::collections::HashSet<IpAddr> = self.pods.values().map(|p| p.ip).collect();
@@ -201,13 +209,10 @@ impl LabState {
     /// Writes the state atomically (temp file + rename), creating the lab's
     /// directory if needed.
     pub fn write(&self) -> Result<()> {
-        let dir = Self::dir(&self.name);
-        fs::create_dir_all(dir.join("logs"))
-            .with_context(|| format!("creating {}", dir.display()))?;
+        let dir = Self::create_dir(&self.name)?;
         let path = dir.join(STATE_FILE);
-        let tmp = path.with_extension("json.tmp");
-        fs::write(&tmp, serde_json::to_vec(self)?)?;
-        fs::rename(&tmp, &path).context("saving the lab state")
+        palisade_apiserver::tls::write_private(&path, &serde_json::to_vec(self)?)
+            .context("saving the lab state")
     }
 
     /// Where a pod's output goes.
@@ -216,6 +221,28 @@ impl LabState {
             .join("logs")
             .join(format!("{}_{}.log", id.namespace, id.name))
     }
+}
+
+/// `dir` and `dir/logs` made 0700, their missing parents 0755.
+pub fn create_private_dir(dir: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let made = |p: &Path| format!("creating {}", p.display());
+    if let Some(parent) = dir.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(parent)
+            .with_context(|| made(parent))?;
+    }
+    for d in [dir.to_path_buf(), dir.join("logs")] {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&d)
+            .with_context(|| made(&d))?;
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).with_context(|| made(&d))?;
+    }
+    Ok(dir.to_path_buf())
 }
 
 #[cfg(test)]
