@@ -299,6 +299,9 @@ fn apply_policies(
 /// Runs a `lab` command: those that change the lab go to its controller
 /// (`client.rs`); the rest read the state file or the kernel here.
 pub fn dispatch(lab: &str, cmd: Command) -> Result<ExitCode> {
+    // The name becomes paths (`/run/palisade/lab/<lab>`) and network
+    // namespace names: no verb touches either before it is known valid.
+    prefix(lab)?;
     crate::lab::require_root()?;
     match cmd {
         Command::Up => up(lab),
@@ -418,8 +421,9 @@ fn repair(lab: &str) -> Result<ExitCode> {
 
 /// Removes everything with the lab's prefix, whatever the state file says.
 pub fn down(lab: &str) -> Result<ExitCode> {
+    let prefix = prefix(lab)?;
     controller::stop(lab)?;
-    let t = palisade_lab::teardown(&prefix(lab)?).context("tearing the lab down")?;
+    let t = palisade_lab::teardown(&prefix).context("tearing the lab down")?;
     let dir = LabState::dir(lab);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
