@@ -197,6 +197,38 @@ impl Store {
         Ok(self.commit(EventType::Modified, key, obj))
     }
 
+    /// Marks an object as being deleted (`metadata.deletionTimestamp`,
+    /// which only the server sets, then never changes) and applies
+    /// `change` (e.g. a namespace's `Terminating` phase).
+    pub fn begin_deletion(
+        &mut self,
+        r: &Resource,
+        key: ObjectKey,
+        now: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Result<Event> {
+        let Some(old) = self.objects.get(&key) else {
+            return Err(Status::not_found(r, &key.name));
+        };
+        let mut obj = (**old).clone();
+        if obj.pointer("/metadata/deletionTimestamp").is_none() {
+            meta_mut(&mut obj).insert("deletionTimestamp".into(), json!(now));
+        }
+        change(&mut obj);
+        if obj == **old {
+            let rv = resource_version(&obj);
+            return Ok(Event {
+                ty: EventType::Modified,
+                key,
+                object: old.clone(),
+                rv,
+            });
+        }
+        let rv = self.rv + 1;
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        Ok(self.commit(EventType::Modified, key, obj))
+    }
+
     /// Removes an object.
     pub fn delete(&mut self, r: &Resource, key: &ObjectKey) -> Result<Event> {
         let Some(old) = self.objects.remove(key) else {

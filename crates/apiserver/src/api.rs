@@ -264,6 +264,26 @@ impl Api {
         Ok(event.object)
     }
 
+    /// Marks an object as being deleted (its `deletionTimestamp`) and
+    /// applies `change`; the controllers finish the deletion.
+    pub fn begin_deletion(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Result<Arc<Value>> {
+        let r = *self.resource(kind);
+        let key = self.key(kind, namespace, name);
+        let mut store = self.store();
+        let before = store.revision();
+        let event = store.begin_deletion(&r, key, &time::rfc3339(time::now()), change)?;
+        if store.revision() != before {
+            self.announce(&event);
+        }
+        Ok(event.object)
+    }
+
     /// Deletes an object now (namespaces are deleted by the namespace
     /// controller: see [`crate::controllers`]).
     pub fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Value>> {

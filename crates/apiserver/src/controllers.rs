@@ -54,13 +54,8 @@ pub fn delete(
         return api.get(kind_, namespace, name);
     }
     if r.group.is_empty() && r.plural == "namespaces" {
-        return api.modify(kind_, "", name, false, |old| {
-            let mut o = old.clone();
-            if o.pointer("/metadata/deletionTimestamp").is_none() {
-                o["metadata"]["deletionTimestamp"] = json!(time::rfc3339(time::now()));
-            }
-            o["status"]["phase"] = json!("Terminating");
-            Ok(o)
+        return api.begin_deletion(kind_, "", name, |o| {
+            o["status"]["phase"] = json!("Terminating")
         });
     }
     let gone = api.delete(kind_, namespace, name)?;

@@ -336,6 +336,11 @@ async fn objects(
         (Method::DELETE, Some(name)) => {
             let (_, body) = read_body(req).await?;
             let options: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+            // DeleteOptions may ask for a dry run in the body too.
+            let dry_run = dry_run
+                || options["dryRun"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|v| v == "All"));
             let gone = crate::controllers::delete(&api, t.kind, t.ns(), &name, &options, dry_run)?;
             server.wait_realized(&gone, dry_run).await;
             Ok(json_reply(StatusCode::OK, &gone))

@@ -152,6 +152,7 @@ pub fn serve(
     let from = query.number("resourceVersion").unwrap_or(0);
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let mut first: Vec<Bytes> = vec![];
+    let mut expired = false;
     let (sub, current) = {
         let (sub, current, store) = api.subscribe_at();
         if from == 0 {
@@ -183,7 +184,10 @@ pub fn serve(
                         first.extend(w.line(e));
                     }
                 }
-                Err(s) => first.push(error_line(&s)),
+                Err(s) => {
+                    first.push(error_line(&s));
+                    expired = true;
+                }
             }
         }
         (sub, current)
@@ -193,9 +197,6 @@ pub fn serve(
         .number("timeoutSeconds")
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_TIMEOUT);
-    let expired = first
-        .last()
-        .is_some_and(|l| l.starts_with(b"{\"type\":\"ERROR\""));
     tokio::spawn(pump(
         w,
         sub,

@@ -1422,7 +1422,6 @@ async fn dry_run_stores_nothing() {
 /// kube-rs (and kubectl `delete --dry-run=server`) send the dry run of a
 /// DELETE in the body, as `DeleteOptions.dryRun: ["All"]`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: http.rs DELETE reads dryRun only from the query string; DeleteOptions.dryRun in the body is ignored, so a dry-run delete deletes"]
 async fn dry_run_delete_in_delete_options_stores_nothing() {
     let s = TestServer::start().await;
     let c = s.client.clone();
@@ -1454,7 +1453,6 @@ async fn dry_run_delete_in_delete_options_stores_nothing() {
 /// Upstream closes a watch after its ERROR event (410 Expired): nothing
 /// follows it, not a BOOKMARK and not later events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: watch.rs `expired` looks for a line starting with the ERROR type, but serde_json writes keys sorted (object before type), so the watch goes on after its ERROR"]
 async fn a_watch_ends_after_its_410_error() {
     let s = TestServer::with_store(Store::new(4)).await;
     let c = s.client.clone();
@@ -1505,7 +1503,6 @@ async fn a_watch_ends_after_its_410_error() {
 /// A namespace being deleted carries `metadata.deletionTimestamp` (what
 /// clients and kubectl read as "being deleted", with `Terminating`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: controllers::delete sets deletionTimestamp through Api::modify, but Store::update copies deletionTimestamp from the old object (server-owned), so it is dropped"]
 async fn a_terminating_namespace_has_a_deletion_timestamp() {
     let s = TestServer::start().await;
     let c = s.client.clone();
