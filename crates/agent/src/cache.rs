@@ -17,14 +17,18 @@
 //! listed again unchanged reuses its entry. An object whose new version is
 //! invalid keeps its last valid version in force (an update the agent cannot
 //! read never removes or weakens what was enforced) and its errors are kept
-//! for reporting.
+//! for reporting. A NetworkPolicy whose rules cannot be read but whose
+//! podSelector and policyTypes can (new or updated) is enforced as
+//! isolating the pods it selects and allowing nothing
+//! ([`Decoded::Unenforceable`]): the API server's current version decides
+//! which pods are isolated, and palisade allows them nothing.
 
 use std::collections::BTreeMap;
 
 use kube::runtime::watcher::Event;
 use kube::ResourceExt;
 use palisade_manifest::{Diagnostic, Object};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::convert::{self, Decoded, Watched};
 
@@ -64,6 +68,22 @@ impl Cache {
             Cache::Synced { live } | Cache::Relisting { live, .. } => Some(live),
             Cache::Empty | Cache::Listing { .. } => None,
         }
+    }
+
+    /// `(namespace, name)` of the policies enforced as unenforceable (their
+    /// rules could not be read) in the complete view.
+    pub fn unenforceable(&self) -> Vec<(String, String)> {
+        let Some(live) = self.complete() else {
+            return Vec::new();
+        };
+        live.values()
+            .filter_map(|e| match &e.enforced {
+                Some(Object::NetworkPolicy(np)) if np.unenforceable.is_some() => {
+                    Some((np.namespace.clone(), np.name.clone()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// (objects, objects whose current version is invalid) in the complete view.
@@ -178,6 +198,21 @@ fn entry<K: Watched>(key: &str, obj: K, previous: Option<&Entry>) -> Entry {
         Decoded::Ignored(reason) => {
             debug!(object = key, reason, "left out");
             (None, Vec::new())
+        }
+        Decoded::Unenforceable(object, errors) => {
+            let why = match &object {
+                Object::NetworkPolicy(np) => np.unenforceable.clone(),
+                _ => None,
+            };
+            let (field, reason) = why.map_or_else(Default::default, |w| (w.field, w.reason));
+            error!(
+                object = key,
+                field,
+                reason,
+                diagnostics = %convert::summary(&errors),
+                "policy cannot be enforced: the pods it selects are isolated and allowed nothing"
+            );
+            (Some(object), errors)
         }
         Decoded::Invalid(errors) => {
             let kept = same_uid.and_then(|p| p.enforced.clone());

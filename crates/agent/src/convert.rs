@@ -64,6 +64,11 @@ pub enum Decoded {
     Valid(Object),
     /// Rejected by validation (version skew, or a bug): the errors found.
     Invalid(Vec<Diagnostic>),
+    /// A NetworkPolicy whose rules palisade rejects but whose podSelector
+    /// and policyTypes it reads: enforced as isolating the pods it selects
+    /// and allowing nothing (`NetworkPolicy::unenforceable` says why); the
+    /// errors found.
+    Unenforceable(Object, Vec<Diagnostic>),
     /// Takes no part in policy (a terminated pod), for the reason given.
     Ignored(&'static str),
 }
@@ -102,8 +107,16 @@ pub fn decode<K: Watched>(mut obj: K) -> Decoded {
             &key(&obj),
             format!("decoded into {n} objects, expected one"),
         )]),
+        (false, 1) if unenforceable(&loaded.objects[0]) => {
+            let object = loaded.objects.into_iter().next().expect("one object");
+            Decoded::Unenforceable(object, errors)
+        }
         (false, _) => Decoded::Invalid(errors),
     }
+}
+
+fn unenforceable(object: &Object) -> bool {
+    matches!(object, Object::NetworkPolicy(np) if np.unenforceable.is_some())
 }
 
 fn internal(key: &str, message: String) -> Diagnostic {

@@ -16,6 +16,7 @@ use crate::source::Summary;
 
 type Labels1 = [(&'static str, &'static str); 1];
 type Labels2 = [(&'static str, &'static str); 2];
+type ObjectLabels = [(&'static str, String); 2];
 
 /// Every metric the agent exports.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ pub struct Metrics {
     relists: Family<Labels1, Counter>,
     objects: Family<Labels1, Gauge>,
     invalid_objects: Family<Labels1, Gauge>,
+    unenforceable: Family<ObjectLabels, Gauge>,
     local_pods: Gauge,
     nft_sets: Gauge,
     nft_elements: Gauge,
@@ -58,6 +60,7 @@ impl Metrics {
             relists: Family::default(),
             objects: Family::default(),
             invalid_objects: Family::default(),
+            unenforceable: Family::default(),
             local_pods: Gauge::default(),
             nft_sets: Gauge::default(),
             nft_elements: Gauge::default(),
@@ -108,6 +111,11 @@ impl Metrics {
             "invalid_objects",
             "Objects whose current version failed validation, by kind",
             self.invalid_objects.clone(),
+        );
+        r.register(
+            "policies_unenforceable",
+            "1 for each NetworkPolicy palisade cannot enforce (a rule it cannot read): the pods it selects are isolated and allowed nothing",
+            self.unenforceable.clone(),
         );
         r.register(
             "local_pods",
@@ -219,6 +227,16 @@ impl Metrics {
             .set(gauge(invalid));
     }
 
+    /// The policies enforced as unenforceable, by `(namespace, name)`.
+    pub fn unenforceable(&self, policies: &[(String, String)]) {
+        self.unenforceable.clear();
+        for (namespace, name) in policies {
+            self.unenforceable
+                .get_or_create(&[("namespace", namespace.clone()), ("name", name.clone())])
+                .set(1);
+        }
+    }
+
     pub fn bridge_bypass(&self, bypass: bool) {
         self.bridge_bypass.set(i64::from(bypass));
     }
@@ -242,6 +260,7 @@ mod tests {
         m.reconciled("event", "delta", Duration::from_millis(3));
         m.synced(Some(&Summary::default()), &Ruleset::default());
         m.cache_counts("Pod", 3, 1);
+        m.unenforceable(&[("ns-1".into(), "x".into())]);
         let text = m.encode();
         for name in [
             "palisade_reconciles_total{trigger=\"event\",result=\"delta\"} 1",
@@ -249,6 +268,7 @@ mod tests {
             "palisade_event_to_kernel_seconds_count",
             "palisade_apply_errors_total",
             "palisade_watched_objects{kind=\"Pod\"}",
+            "palisade_policies_unenforceable{namespace=\"ns-1\",name=\"x\"} 1",
             "palisade_local_pods",
             "palisade_nft_elements",
             "palisade_last_sync_timestamp_seconds",

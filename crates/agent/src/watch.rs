@@ -100,11 +100,15 @@ fn feed<K: Watched>(shared: &SharedRef, metrics: &Metrics, event: Event<K>) {
     if matches!(event, Event::Init) {
         metrics.relist(K::KIND);
     }
-    let (changed, (objects, invalid)) = {
+    let (changed, (objects, invalid), unenforceable) = {
         let mut cache = lock(shared.caches.of(K::KIND));
-        (cache.apply(event), cache.counts())
+        let changed = cache.apply(event);
+        (changed, cache.counts(), cache.unenforceable())
     };
     metrics.cache_counts(K::KIND, objects, invalid);
+    if K::KIND == "NetworkPolicy" {
+        metrics.unenforceable(&unenforceable);
+    }
     if changed {
         shared.pending.mark_at(at);
     }

@@ -260,50 +260,70 @@ async fn a_dropped_watch_resumes_without_a_relist() {
     agent.stop().await;
 }
 
+/// Polls `/metrics` until the line `prefix` has `value`.
+async fn metric_reaches(agent: &palisade_agent::Running, prefix: &str, value: f64) {
+    let deadline = std::time::Instant::now() + support::DEADLINE;
+    loop {
+        let text = get(agent, "/metrics").await.1;
+        if metric(&text, prefix) == value {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{prefix} never reached {value}\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invalid_policy_is_reported_and_the_valid_ones_stay_enforced() {
+async fn an_unenforceable_policy_isolates_its_pods_and_is_reported() {
     let Some(world) = World::new().await else {
         return;
     };
     let agent = world.agent(world.config()).await;
     let web_chain = programmed(&world).await;
-    // Version skew: the API server accepted what this agent cannot read.
+    // Version skew: the API server accepted a rule this agent cannot read.
+    // The policy still selects db: db is isolated, nothing allowed.
     let bad = json!([{"ipBlock": {"cidr": "10.0.0.0/33"}}]);
     world
         .api
         .apply("networkpolicies", policy("ns-1", "bad", "db", bad.clone()));
-    let from = json!([{"podSelector": {}}]);
-    world
-        .api
-        .apply("networkpolicies", policy("ns-1", "db-from-ns", "db", from));
-    eventually("the valid one enforced", || {
+    eventually("db isolated by the unenforceable policy", || {
         ingress_chain(&world.table()?, DB)
     })
     .await;
-    let (_, metrics) = get(&agent, "/metrics").await;
-    assert_eq!(
-        metric(&metrics, "palisade_invalid_objects{kind=\"NetworkPolicy\"}"),
-        1.0,
-        "{metrics}"
-    );
+    let bad_metric = "palisade_policies_unenforceable{namespace=\"ns-1\",name=\"bad\"}";
+    metric_reaches(&agent, bad_metric, 1.0).await;
+    let invalid = "palisade_invalid_objects{kind=\"NetworkPolicy\"}";
+    metric_reaches(&agent, invalid, 1.0).await;
+    let (_, text) = get(&agent, "/metrics").await;
+    assert!(text.contains(bad_metric), "{text}");
+    world.api.delete("networkpolicies", "ns-1/bad");
+    eventually("db open again", || {
+        ingress_chain(&world.table()?, DB).is_none().then_some(())
+    })
+    .await;
+    metric_reaches(&agent, bad_metric, 0.0).await;
 
-    // A valid policy updated into an invalid one keeps its last valid version.
-    world.api.apply(
-        "networkpolicies",
-        policy("ns-1", "web-from-team-a", "web", bad),
-    );
-    let deadline = std::time::Instant::now() + support::DEADLINE;
-    loop {
-        let text = get(&agent, "/metrics").await.1;
-        if metric(&text, "palisade_invalid_objects{kind=\"NetworkPolicy\"}") == 2.0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the invalid update was not reported\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // A leading-zero CIDR, as Kubernetes 1.32 accepts it, is enforced.
+    let zeros = json!([{"ipBlock": {"cidr": "010.000.2.0/24"}}]);
+    world
+        .api
+        .apply("networkpolicies", policy("ns-1", "zeros", "db", zeros));
+    eventually("db isolated by the leading-zero policy", || {
+        ingress_chain(&world.table()?, DB)
+    })
+    .await;
+    metric_reaches(&agent, invalid, 0.0).await;
+
+    // A policy whose podSelector cannot be read isolates nothing; updated
+    // into one, a policy keeps its last valid version.
+    let mut unreadable = policy("ns-1", "web-from-team-a", "web", json!([]));
+    unreadable["spec"]["podSelector"] =
+        json!({"matchExpressions": [{"key": "app", "operator": "Bogus"}]});
+    world.api.apply("networkpolicies", unreadable);
+    metric_reaches(&agent, invalid, 1.0).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(ingress_chain(&world.table().unwrap(), WEB), Some(web_chain));
     agent.stop().await;

@@ -51,6 +51,7 @@ fn policy(
         egress: egress.unwrap_or_default(),
         source: None,
         mode: None,
+        unenforceable: None,
     }
 }
 

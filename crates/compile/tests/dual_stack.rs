@@ -44,6 +44,7 @@ fn cluster() -> Cluster {
         egress: vec![],
         source: None,
         mode: None,
+        unenforceable: None,
     });
     c
 }

@@ -181,6 +181,17 @@ impl Matcher<'_, '_> {
 
     fn policy_misses(&self, p: &NetworkPolicy) -> Vec<Miss> {
         let rules = self.rules(p);
+        if let Some(why) = &p.unenforceable {
+            let reason = format!(
+                "isolated by {}, which palisade cannot enforce ({why}): nothing allowed",
+                p.reference()
+            );
+            return vec![Miss {
+                policy: p.reference(),
+                rule: None,
+                reason,
+            }];
+        }
         if rules.is_empty() {
             let reason = format!("it has no {} rules: it allows nothing", self.d);
             return vec![Miss {

@@ -75,6 +75,7 @@ fn arb_policy(i: usize) -> impl Strategy<Value = NetworkPolicy> {
                 egress,
                 source: None,
                 mode: None,
+                unenforceable: None,
             },
         )
 }

@@ -81,3 +81,23 @@ fn external_source_and_json_shape() {
     insta::assert_snapshot!(v.explain());
     insta::assert_json_snapshot!(v);
 }
+
+/// A policy palisade cannot enforce isolates the pods it selects and allows
+/// nothing; the explanation says so, naming the field.
+#[test]
+fn unenforceable_policy_is_a_deny_and_says_why() {
+    let mut c = walkthrough();
+    let mut np = policy("ns-1", "x", &[("app", "http-echo")], Some(vec![]), None);
+    np.unenforceable = Some(palisade_model::Unenforceable {
+        field: "spec.ingress[0].from[0].ipBlock.cidr".into(),
+        reason: "invalid CIDR \"10.0.0.0/33\"".into(),
+    });
+    c.upsert_policy(np);
+    let v = evaluate(&c, &conn("ns-1/busybox", "ns-1/http-echo", 80)).unwrap();
+    assert!(!v.allowed);
+    let text = v.explain();
+    assert!(
+        text.contains("ns-1/x ingress: isolated by ns-1/x, which palisade cannot enforce (field spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR \"10.0.0.0/33\"): nothing allowed"),
+        "{text}"
+    );
+}

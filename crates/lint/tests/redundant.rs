@@ -173,6 +173,7 @@ fn ingress_policy(name: &str, rules: Vec<Rule>) -> NetworkPolicy {
         egress: Vec::new(),
         source: None,
         mode: None,
+        unenforceable: None,
     }
 }
 

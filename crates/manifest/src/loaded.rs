@@ -10,7 +10,9 @@ use crate::yaml::Pos;
 
 /// Valid objects (in input order) and the diagnostics found while reading
 /// them. Objects with an error are not in `objects`; their errors are in
-/// `diagnostics`.
+/// `diagnostics`. One exception: a NetworkPolicy whose only errors are in
+/// its rules is in `objects` with `unenforceable` set and no rules (it
+/// isolates the pods it selects and allows nothing), its errors reported.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     /// Valid objects, in input order, each key at most once.

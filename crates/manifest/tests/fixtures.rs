@@ -10,6 +10,7 @@ use palisade_model::{PodId, Protocol};
 
 const EXPECTED: &str = "\
 pods.json:15:92: error: Pod shop/db-0: items[1].metadata.labels[replica]: expected a string, found integer 0; quote the value to keep it a string
+policies/bad.yaml:7:3: warning: NetworkPolicy shop/egress-out: spec: palisade cannot enforce this policy (field spec.egress[0].to[0].ipBlock.cidr): it is read as isolating the pods it selects for Ingress and Egress and allowing nothing
 policies/bad.yaml:11:19: error: NetworkPolicy shop/egress-out: spec.egress[0].to[0].ipBlock.cidr: invalid CIDR \"10.0.0.0/33\": expected an address and a prefix length, e.g. 10.0.0.0/16 or fd00::/8
 policies/bad.yaml:14:20: error: NetworkPolicy shop/egress-out: spec.egress[0].to[1].ipBlock: ipBlock may not be combined with podSelector or namespaceSelector in one peer; use separate peers
 policies/bad.yaml:16:22: error: NetworkPolicy shop/egress-out: spec.egress[0].ports[0].protocol: unsupported protocol \"tcp\" (expected TCP, UDP or SCTP)
@@ -48,11 +49,13 @@ fn a_directory_of_manifests_loads_with_located_diagnostics() {
         "Pod shop/web-0",
         "NetworkPolicy shop/allow-monitoring",
         "NetworkPolicy shop/web-to-db",
+        "NetworkPolicy shop/egress-out",
     ];
     assert_eq!(keys, expected);
     assert!(loaded.has_errors());
     let cluster = loaded.to_cluster();
-    assert_eq!(cluster.policies().count(), 2);
+    // egress-out's errors are all in its rules: kept, unenforceable.
+    assert_eq!(cluster.policies().count(), 3);
     assert_eq!(cluster.namespace_labels("shop").get("team"), Some("web"));
 }
 

@@ -5,6 +5,10 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+mod parse;
+
+pub use parse::{is_standard_cidr, parse_ip_sloppy};
+
 /// Why an ipBlock was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IpBlockError {
@@ -25,18 +29,15 @@ pub struct IpBlock {
     pub except: Vec<IpNet>,
 }
 
-/// Parses a CIDR the way the API server does. Host bits set after the prefix
-/// are accepted (the API server only warns); use [`has_host_bits`] to warn.
+/// Parses a CIDR the way the API server does (Kubernetes 1.32: valid iff
+/// `k8s.io/utils/net.ParseCIDRSloppy` accepts it; see `parse.rs` for the
+/// exact reading, with the code it follows). Leading zeros in IPv4 octets
+/// and in the prefix length are accepted and read as decimal (`010.0.0.0/8`
+/// is 10.0.0.0/8); use [`is_standard_cidr`] to warn about them. Host bits
+/// set after the prefix are accepted (the API server only warns); use
+/// [`has_host_bits`] to warn.
 pub fn parse_cidr(s: &str) -> Result<IpNet, IpBlockError> {
-    let invalid = || IpBlockError::InvalidCidr(s.into());
-    let (addr, len) = s.split_once('/').ok_or_else(invalid)?;
-    // Leading zeros in IPv4 octets are ambiguous (octal?) and rejected.
-    if addr.contains('.') && addr.split('.').any(|o| o.len() > 1 && o.starts_with('0')) {
-        return Err(invalid());
-    }
-    let addr: IpAddr = addr.parse().map_err(|_| invalid())?;
-    let len: u8 = len.parse().map_err(|_| invalid())?;
-    IpNet::new(addr, len).map_err(|_| invalid())
+    parse::cidr_sloppy(s).ok_or_else(|| IpBlockError::InvalidCidr(s.into()))
 }
 
 /// True when `net` has bits set after its prefix (e.g. `10.0.0.1/8`).

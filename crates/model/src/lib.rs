@@ -22,11 +22,15 @@ mod port;
 mod selector;
 
 pub use cluster::{Cluster, PodId};
-pub use ipblock::{has_host_bits, parse_cidr, IpBlock, IpBlockError};
+pub use ipblock::{
+    has_host_bits, is_standard_cidr, parse_cidr, parse_ip_sloppy, IpBlock, IpBlockError,
+};
 pub use labels::{LabelError, Labels};
 pub use mode::{PolicyMode, MODE_ANNOTATION};
 pub use namespace::{Namespace, METADATA_NAME_LABEL};
 pub use pod::{ContainerPort, Pod};
-pub use policy::{Direction, NetworkPolicy, ObjectRef, Peer, PolicyRef, PolicyTypes, Rule, Source};
+pub use policy::{
+    Direction, NetworkPolicy, ObjectRef, Peer, PolicyRef, PolicyTypes, Rule, Source, Unenforceable,
+};
 pub use port::{port_number, PolicyPort, PortError, PortSpec, PortValue, Protocol};
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};

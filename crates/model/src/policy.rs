@@ -187,6 +187,27 @@ pub struct NetworkPolicy {
     /// mode, else enforce); see [`crate::Cluster::policy_mode`].
     #[serde(default)]
     pub mode: Option<PolicyMode>,
+    /// Set when the object has a rule palisade cannot read (the API server
+    /// accepted it, palisade's validation did not): the policy is then
+    /// kept as its `podSelector` and `policyTypes` with no rules, so the
+    /// pods it selects are isolated in the directions it declares and
+    /// nothing is allowed (fail closed). See [`Unenforceable`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unenforceable: Option<Unenforceable>,
+}
+
+/// Why palisade cannot enforce a policy's rules: the first field it
+/// rejected (`spec.ingress[0].from[0].ipBlock.cidr`) and the error.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Unenforceable {
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Unenforceable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field {}: {}", self.field, self.reason)
+    }
 }
 
 impl NetworkPolicy {

@@ -93,5 +93,6 @@ fn shell(
         egress,
         source: None,
         mode: None,
+        unenforceable: None,
     }
 }

@@ -50,16 +50,27 @@ fn terminated_pods_are_ignored() {
 }
 
 #[test]
-fn an_invalid_policy_is_rejected_with_the_manifest_diagnostics() {
-    let Decoded::Invalid(errors) = decode(policy("10.0.0.0/33")) else {
-        panic!("expected a rejection");
+fn a_policy_with_an_unreadable_rule_is_unenforceable_with_the_manifest_diagnostics() {
+    let Decoded::Unenforceable(Object::NetworkPolicy(np), errors) = decode(policy("10.0.0.0/33"))
+    else {
+        panic!("expected an unenforceable policy");
     };
+    assert!(np.unenforceable.is_some() && np.ingress.is_empty());
     assert_eq!(
         errors[0].object.as_deref(),
         Some("NetworkPolicy ns-1/allow")
     );
     assert!(errors[0].field.contains("ipBlock.cidr"), "{errors:?}");
     assert!(summary(&errors).contains("ipBlock.cidr"));
+}
+
+/// Kubernetes 1.32 accepts leading zeros (`ParseCIDRSloppy`).
+#[test]
+fn a_leading_zero_cidr_decodes() {
+    assert!(matches!(
+        decode(policy("010.0.0.0/8")),
+        Decoded::Valid(Object::NetworkPolicy(_))
+    ));
 }
 
 #[test]

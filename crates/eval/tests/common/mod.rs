@@ -53,6 +53,7 @@ pub fn policy(
         egress: egress.unwrap_or_default(),
         source: None,
         mode: None,
+        unenforceable: None,
     }
 }
 

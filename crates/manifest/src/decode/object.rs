@@ -1,5 +1,7 @@
 //! One Namespace, Pod, NetworkPolicy or workload: `apiVersion`, `metadata`,
-//! then the kind's own fields. The object is kept only if it has no error.
+//! then the kind's own fields. The object is kept only if it has no error,
+//! except a NetworkPolicy whose only errors are in its rules: it is kept as
+//! unenforceable (see `policy::spec`).
 
 use palisade_model::{names, Namespace, Source};
 
@@ -35,7 +37,7 @@ pub(super) fn decode(
         Kind::Workload(w) => workload::decode(&mut cx, &mut top, &meta, w).map(Object::Pod),
     };
     top.finish(&mut cx);
-    let rejected = cx.has_errors();
+    let rejected = cx.has_errors() && !unenforceable_only(&cx, object.as_ref());
     let key = meta.key(kind);
     for d in &mut cx.diags {
         d.object.clone_from(&key);
@@ -48,6 +50,17 @@ pub(super) fn decode(
         };
         out.objects.push(with_source(object, source));
     }
+}
+
+/// True when `object` is a policy kept as unenforceable and every error is
+/// inside its rules: it is kept (fail closed), its errors still reported.
+fn unenforceable_only(cx: &Cx<'_>, object: Option<&Object>) -> bool {
+    let kept = matches!(object, Some(Object::NetworkPolicy(np)) if np.unenforceable.is_some());
+    kept && cx
+        .diags
+        .iter()
+        .filter(|d| d.is_error())
+        .all(|d| policy::in_rules(&d.field))
 }
 
 fn api_version(cx: &mut Cx<'_>, top: &mut Fields<'_>, kind: Kind, default: Option<&str>) {

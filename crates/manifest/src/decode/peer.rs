@@ -1,7 +1,7 @@
 //! Rule peers: pod/namespace selectors and `ipBlock`.
 
 use ipnet::IpNet;
-use palisade_model::{has_host_bits, parse_cidr, IpBlock, Peer};
+use palisade_model::{has_host_bits, is_standard_cidr, parse_cidr, IpBlock, Peer};
 
 use super::cursor::Fields;
 use super::cx::{At, Cx};
@@ -74,13 +74,20 @@ fn ip_block(cx: &mut Cx<'_>, at: &At<'_>) -> Option<IpBlock> {
         .ok()
 }
 
-/// A CIDR; host bits set after the prefix are accepted with a warning.
+/// A CIDR, accepted as the API server accepts it (`parse_cidr`); host bits
+/// set after the prefix and non-standard forms (leading zeros, IPv4-mapped
+/// IPv6) are accepted with a warning, as the API server warns.
 fn cidr(cx: &mut Cx<'_>, at: &At<'_>) -> Option<IpNet> {
     let text = string(cx, at)?;
     let net = parse_cidr(&text)
         .map_err(|e| cx.error(at, e.to_string()))
         .ok()?;
-    if has_host_bits(&net) {
+    if !is_standard_cidr(&text) {
+        cx.warn(
+            at,
+            format!("non-standard CIDR {text:?} is read as {}, as the API server reads it (leading zeros are decimal); Kubernetes' strict IP/CIDR validation rejects this form", net.trunc()),
+        );
+    } else if has_host_bits(&net) {
         cx.warn(
             at,
             format!("{text:?} has host bits set; it is read as {}", net.trunc()),

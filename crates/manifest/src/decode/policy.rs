@@ -1,6 +1,6 @@
 //! NetworkPolicy: `spec.podSelector`, `policyTypes`, `ingress` and `egress` rules.
 
-use palisade_model::{LabelSelector, NetworkPolicy, PolicyTypes, Rule};
+use palisade_model::{LabelSelector, NetworkPolicy, PolicyTypes, Rule, Unenforceable};
 
 use super::cursor::Fields;
 use super::cx::{At, Cx};
@@ -19,6 +19,8 @@ struct Spec {
     policy_types: PolicyTypes,
     ingress: Vec<Rule>,
     egress: Vec<Rule>,
+    /// Set when a rule was rejected but the selector and types are valid.
+    unenforceable: Option<Unenforceable>,
 }
 
 /// Decodes a NetworkPolicy's `spec` (`status` is ignored).
@@ -45,9 +47,27 @@ pub(crate) fn decode(cx: &mut Cx<'_>, top: &mut Fields<'_>, meta: &Meta) -> Opti
         egress: spec.egress,
         source: None,
         mode: meta.mode,
+        unenforceable: spec.unenforceable,
     })
 }
 
+/// True when a diagnostic's field is inside a rule (`spec.ingress...` or
+/// `spec.egress...`): errors there leave the policy's selector and types
+/// evaluable, so the object is kept as an unenforceable policy.
+pub(crate) fn in_rules(field: &str) -> bool {
+    ["spec.ingress", "spec.egress"].iter().any(|p| {
+        field
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    })
+}
+
+/// The spec. A rule palisade rejects does not reject the policy when its
+/// podSelector and policyTypes are valid: the API server may have accepted
+/// what palisade cannot read (version skew), and leaving the policy out
+/// would leave the pods it selects open. Such a policy keeps its selector
+/// and types, no rules (it allows nothing in the directions it declares),
+/// and says why in `unenforceable`; the rule's error is still reported.
 fn spec(cx: &mut Cx<'_>, at: &At<'_>) -> Option<Spec> {
     let before = cx.error_count();
     let mut f = Fields::open(cx, at)?;
@@ -62,25 +82,68 @@ fn spec(cx: &mut Cx<'_>, at: &At<'_>) -> Option<Spec> {
         }
     };
     let types = f.get("policyTypes").and_then(|a| policy_types(cx, &a));
-    let ingress = f
-        .get("ingress")
-        .map(|a| rules(cx, &a, "from"))
+    let head_errors = cx.error_count();
+    let rules_from = cx.diags.len();
+    let ingress_at = f.get("ingress");
+    let egress_at = f.get("egress");
+    let ingress = ingress_at
+        .as_ref()
+        .map(|a| rules(cx, a, "from"))
         .unwrap_or_default();
-    let egress = f
-        .get("egress")
-        .map(|a| rules(cx, &a, "to"))
+    let listed_egress = egress_at.as_ref().is_some_and(non_empty_list);
+    let egress = egress_at
+        .as_ref()
+        .map(|a| rules(cx, a, "to"))
         .unwrap_or_default();
+    let rule_errors = cx.error_count() - head_errors;
+    let first_rule_error = cx.diags[rules_from..]
+        .iter()
+        .find(|d| d.is_error())
+        .map(|d| Unenforceable {
+            field: d.field.clone(),
+            reason: d.message.clone(),
+        });
     f.finish(cx);
-    if cx.error_count() > before {
+    if cx.error_count() > before + rule_errors {
         return None;
     }
-    let policy_types = types.unwrap_or_else(|| PolicyTypes::defaulted(!egress.is_empty()));
+    let policy_types = types.unwrap_or_else(|| PolicyTypes::defaulted(listed_egress));
+    if let Some(why) = first_rule_error {
+        let directions = [
+            ("Ingress", policy_types.ingress),
+            ("Egress", policy_types.egress),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(d, _)| *d)
+        .collect::<Vec<_>>()
+        .join(" and ");
+        let message = format!(
+            "palisade cannot enforce this policy (field {}): it is read as isolating the pods it selects for {directions} and allowing nothing",
+            why.field
+        );
+        cx.warn(at, message);
+        return Some(Spec {
+            pod_selector: pod_selector?,
+            policy_types,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+            unenforceable: Some(why),
+        });
+    }
     Some(Spec {
         pod_selector: pod_selector?,
         policy_types,
         ingress,
         egress,
+        unenforceable: None,
     })
+}
+
+/// True when the node is a list with at least one item (`egress: []` and
+/// `egress: null` default policyTypes as no egress rules).
+fn non_empty_list(at: &At<'_>) -> bool {
+    matches!(&at.node.value, crate::yaml::Value::Seq(items) if !items.is_empty())
 }
 
 /// The listed policy types; `None` for an empty list (then they are defaulted).

@@ -29,9 +29,21 @@ fn one_bad_policy_does_not_stop_the_others() {
         policy("c", "::/0")
     );
     let l = parse_str("multi.yaml", &text);
-    assert_eq!(keys(&l), ["NetworkPolicy ns-1/a", "NetworkPolicy ns-1/c"]);
+    // b's only error is in a rule: it is kept, unenforceable (fail closed).
+    let all = [
+        "NetworkPolicy ns-1/a",
+        "NetworkPolicy ns-1/b",
+        "NetworkPolicy ns-1/c",
+    ];
+    assert_eq!(keys(&l), all);
+    let flagged: Vec<bool> = l
+        .objects
+        .iter()
+        .map(|o| matches!(o, Object::NetworkPolicy(np) if np.unenforceable.is_some()))
+        .collect();
+    assert_eq!(flagged, [false, true, false]);
     assert!(l.has_errors());
-    let d = &l.diagnostics[0];
+    let d = l.diagnostics.iter().find(|d| d.is_error()).unwrap();
     assert_eq!(
         (d.line, d.field.as_str()),
         (13, "spec.egress[0].to[0].ipBlock.cidr")

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 fn parse_rejects_garbage_and_accepts_host_bits() {
     assert!(parse_cidr("10.0.0.0/33").is_err());
     assert!(parse_cidr("10.0.0.0").is_err());
-    assert!(parse_cidr("10.00.0.0/8").is_err());
+    assert!(parse_cidr("10.0.0.256/8").is_err());
     assert!(parse_cidr("fd00::/129").is_err());
     let n = parse_cidr("10.1.2.3/8").unwrap();
     assert!(has_host_bits(&n));
@@ -14,6 +14,64 @@ fn parse_rejects_garbage_and_accepts_host_bits() {
         IpBlock::new(n, vec![]).unwrap().cidr.to_string(),
         "10.0.0.0/8"
     );
+}
+
+/// Every form Kubernetes 1.32's `ParseCIDRSloppy` accepts, read as Go reads
+/// it; leading zeros are decimal, never octal.
+#[test]
+fn parse_accepts_what_the_api_server_accepts() {
+    let read = |s: &str| parse_cidr(s).map(|n| n.to_string());
+    // Leading zeros in IPv4 octets (the matchZeros rewrite).
+    assert_eq!(read("010.0.0.0/8").unwrap(), "10.0.0.0/8");
+    assert_eq!(read("10.00.0.0/8").unwrap(), "10.0.0.0/8");
+    assert_eq!(read("192.168.001.000/24").unwrap(), "192.168.1.0/24");
+    assert_eq!(read("0000010.0.0.0/8").unwrap(), "10.0.0.0/8");
+    assert_eq!(read("010.0.0.9/8").unwrap(), "10.0.0.9/8", "host bits kept");
+    // Leading zeros in the prefix length (Go's dtoi), IPv4 and IPv6.
+    assert_eq!(read("10.0.0.0/08").unwrap(), "10.0.0.0/8");
+    assert_eq!(read("010.0.0.0/008").unwrap(), "10.0.0.0/8");
+    assert_eq!(read("fd00::/064").unwrap(), "fd00::/64");
+    assert_eq!(read("0.0.0.0/00").unwrap(), "0.0.0.0/0");
+    // Non-canonical IPv6 (any case, zero groups written out).
+    assert_eq!(read("FD00:0000:0:0::/16").unwrap(), "fd00::/16");
+    // IPv4-mapped IPv6: Go's IPNet reads it as the IPv4 network.
+    assert_eq!(read("::ffff:10.0.0.0/104").unwrap(), "10.0.0.0/8");
+    assert_eq!(read("::ffff:010.1.0.0/112").unwrap(), "10.1.0.0/16");
+    // Still rejected, as by the API server.
+    for bad in [
+        "10.0.0.0/+8",
+        "10.0.0.0/-1",
+        "10.0.0.0/ 8",
+        "10.0.0.0/8/8",
+        "10.0.0/8",
+        "0x0a.0.0.0/8",
+        "10.0.0.0/033",
+        "fd00::/0129",
+        "fe80::1%eth0/64",
+        "",
+    ] {
+        assert!(parse_cidr(bad).is_err(), "{bad:?} must be rejected");
+    }
+}
+
+#[test]
+fn standard_form_is_what_strict_validation_accepts() {
+    assert!(is_standard_cidr("10.0.0.0/8"));
+    assert!(is_standard_cidr("10.0.0.0/0"));
+    assert!(is_standard_cidr("fd00::/64"));
+    for sloppy in ["010.0.0.0/8", "10.0.0.0/08", "::ffff:10.0.0.0/104", "x/8"] {
+        assert!(!is_standard_cidr(sloppy), "{sloppy}");
+    }
+}
+
+#[test]
+fn pod_ips_are_read_sloppily_too() {
+    let ip = |s: &str| parse_ip_sloppy(s).map(|a| a.to_string());
+    assert_eq!(ip("010.000.0.1").as_deref(), Some("10.0.0.1"));
+    assert_eq!(ip("::ffff:10.0.0.1").as_deref(), Some("10.0.0.1"));
+    assert_eq!(ip("fd00::1").as_deref(), Some("fd00::1"));
+    assert_eq!(ip("10.0.0.1/8"), None);
+    assert_eq!(ip("10.0.0.256"), None);
 }
 
 #[test]

@@ -63,6 +63,7 @@ fn policy() -> NetworkPolicy {
         egress: vec![Rule { peers, ports }, Rule::default()],
         source: None,
         mode: None,
+        unenforceable: None,
     }
 }
 

@@ -160,6 +160,7 @@ mod tests {
             egress: Vec::new(),
             source: None,
             mode: None,
+            unenforceable: None,
         }
     }
 

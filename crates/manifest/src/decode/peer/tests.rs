@@ -131,10 +131,52 @@ fn all_errors_of_a_policy_are_reported() {
     let l = load(&from(
         "        - ipBlock: {cidr: x}\n        - ipBlock: {cidr: 10.0.0.0/8, except: [z]}\n",
     ));
-    let fields: Vec<&str> = l.diagnostics.iter().map(|d| d.field.as_str()).collect();
+    let fields: Vec<&str> = l
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.field.as_str())
+        .collect();
     let expected = [
         "spec.ingress[0].from[0].ipBlock.cidr",
         "spec.ingress[0].from[1].ipBlock.except[0]",
     ];
     assert_eq!(fields, expected);
+}
+
+/// Kubernetes 1.32 accepts these (`ParseCIDRSloppy`); they are read as Go
+/// reads them (leading zeros decimal) with a warning, and the policy is
+/// enforced.
+#[test]
+fn non_standard_cidrs_the_api_server_accepts_are_read_with_a_warning() {
+    for (text, read) in [
+        ("010.0.0.0/8", "10.0.0.0/8"),
+        ("10.0.0.0/08", "10.0.0.0/8"),
+        ("192.168.001.000/24", "192.168.1.0/24"),
+        ("'::ffff:10.0.0.0/104'", "10.0.0.0/8"),
+    ] {
+        let l = load(&from(&format!("        - ipBlock: {{cidr: {text}}}\n")));
+        let field = "spec.ingress[0].from[0].ipBlock.cidr";
+        expect(
+            &l,
+            field,
+            Severity::Warning,
+            10,
+            &format!("is read as {read}"),
+        );
+        let Object::NetworkPolicy(np) = only(&l) else {
+            panic!("not a policy");
+        };
+        assert_eq!(np.unenforceable, None);
+        let want = Peer::IpBlock(IpBlock::parse(read, &[]).unwrap());
+        assert_eq!(np.ingress[0].peers, vec![want], "{text}");
+    }
+    let l = load(&from(
+        "        - ipBlock: {cidr: 010.0.0.0/8, except: [010.001.0.0/16]}\n",
+    ));
+    let Object::NetworkPolicy(np) = only(&l) else {
+        panic!("not a policy");
+    };
+    let want = IpBlock::parse("10.0.0.0/8", &["10.1.0.0/16"]).unwrap();
+    assert_eq!(np.ingress[0].peers, vec![Peer::IpBlock(want)]);
 }

@@ -61,9 +61,11 @@ fn pod_ips(cx: &mut Cx<'_>, at: &At<'_>) -> Vec<IpAddr> {
 
 fn ip(cx: &mut Cx<'_>, at: &At<'_>) -> Option<IpAddr> {
     let text = string(cx, at)?;
-    match text.parse() {
-        Ok(ip) => Some(ip),
-        Err(_) => {
+    // As the API server validates pod IPs (`ParseIPSloppy`, see
+    // `palisade_model::parse_ip_sloppy`).
+    match palisade_model::parse_ip_sloppy(&text) {
+        Some(ip) => Some(ip),
+        None => {
             cx.error(at, format!("invalid IP address {text:?}"));
             None
         }

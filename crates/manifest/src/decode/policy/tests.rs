@@ -172,3 +172,55 @@ fn a_missing_spec_is_a_warning() {
     );
     assert_eq!(l.objects.len(), 1);
 }
+
+/// A rule palisade rejects leaves the policy's selector and types: it is
+/// kept, unenforceable, with no rules (the pods it selects are isolated and
+/// nothing is allowed); the rule's error is still reported.
+#[test]
+fn a_policy_with_a_rejected_rule_is_kept_unenforceable() {
+    let text = policy(
+        "  podSelector: {matchLabels: {app: db}}\n  ingress:\n    - from:\n        - ipBlock: {cidr: 10.0.0.0/33}\n  egress:\n    - {}\n",
+    );
+    let l = load(&text);
+    assert!(l.has_errors(), "the rule's error is still reported");
+    let field = "spec.ingress[0].from[0].ipBlock.cidr";
+    expect(&l, field, Severity::Error, 10, "invalid CIDR");
+    expect(
+        &l,
+        "spec",
+        Severity::Warning,
+        7,
+        "palisade cannot enforce this policy",
+    );
+    let np = match only(&l) {
+        Object::NetworkPolicy(np) => np.clone(),
+        other => panic!("not a policy: {other:?}"),
+    };
+    let why = np.unenforceable.as_ref().expect("flagged");
+    assert_eq!(why.field, field);
+    assert!(why.reason.contains("invalid CIDR"), "{why}");
+    assert_eq!(np.pod_selector, LabelSelector::from_labels([("app", "db")]));
+    assert_eq!(
+        np.policy_types,
+        PolicyTypes {
+            ingress: true,
+            egress: true
+        },
+        "defaulted from the egress list as written"
+    );
+    assert!(
+        np.ingress.is_empty() && np.egress.is_empty(),
+        "allows nothing"
+    );
+}
+
+#[test]
+fn a_policy_with_a_bad_selector_or_type_is_still_rejected() {
+    for spec in [
+        "  podSelector: {matchLabels: {'a b': x}}\n  ingress:\n    - from:\n        - ipBlock: {cidr: x}\n",
+        "  podSelector: {}\n  policyTypes: [Ingres]\n  ingress:\n    - from:\n        - ipBlock: {cidr: x}\n",
+    ] {
+        let l = load(&policy(spec));
+        assert!(l.objects.is_empty(), "{spec}: {:?}", l.objects);
+    }
+}
