@@ -32,6 +32,17 @@
 //! dropping `saddr`/`daddr` in the CIDR and not known. Each update is one
 //! transaction: element additions and deletions, or, at startup, on resync
 //! and after a failure, the whole table replaced atomically.
+//!
+//! # Before the first sync
+//!
+//! The table is armed when the agent starts ([`FailClosed::arm`]), before
+//! any list has been read: on a fresh node no pod is known yet, so every
+//! forwarded packet from or to the pod CIDR is dropped until the caches
+//! have synced and palisade's table is programmed; the first reconcile then
+//! replaces the table with the known addresses. An unreachable API server
+//! at boot therefore leaves the node closed, not open. On a restart the
+//! table left by the previous run is kept as it is (its known addresses
+//! still pass), so a restart never opens traffic nor cuts known pods.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -55,6 +66,16 @@ impl FailClosed {
             cidrs,
             known: None,
         }
+    }
+
+    /// Arms the table at agent start, before the first list: creates it with
+    /// no known address if absent (everything from or to the pod CIDR is
+    /// dropped), or keeps the previous run's known addresses if present. In
+    /// both cases the pod CIDRs and the drop rules are (re)written, in one
+    /// transaction. The next [`FailClosed::sync`] replaces the whole table.
+    pub fn arm(&mut self) -> Result<(), ApplyError> {
+        self.known = None;
+        self.nft.run(&arm(&self.nft.table, &self.cidrs))
     }
 
     /// Brings the table to `addresses` (all known pod addresses):
@@ -115,6 +136,47 @@ pub fn table(name: &str, cidrs: &[IpNet], known: &BTreeSet<IpAddr>) -> Script {
     }
     b.push("chain forward", &chain());
     b.push_plain("}");
+    b.finish()
+}
+
+/// The arming script: `add` keeps what exists (the known sets of a previous
+/// run), the CIDRs are added and the chain's rules rewritten (flush, then
+/// add) in the same transaction, so there is no moment without them.
+pub fn arm(name: &str, cidrs: &[IpNet]) -> Script {
+    let mut b = ScriptBuilder::default();
+    let table = format!("inet {name}");
+    b.push(&format!("table {table}"), &[format!("add table {table}")]);
+    for v6 in [false, true] {
+        let (f, addr) = family(v6);
+        let nets: Vec<String> = cidrs
+            .iter()
+            .filter(|c| c.addr().is_ipv6() == v6)
+            .map(|c| c.trunc().to_string())
+            .collect();
+        let mut lines = vec![
+            format!("add set {table} known{f} {{ type {addr}; }}"),
+            format!("add set {table} cidr{f} {{ type {addr}; flags interval; }}"),
+        ];
+        if !nets.is_empty() {
+            lines.push(format!(
+                "add element {table} cidr{f} {{ {} }}",
+                nets.join(", ")
+            ));
+        }
+        b.push(&format!("sets {f}"), &lines);
+    }
+    let mut lines = vec![
+        format!("add chain {table} forward {{ type filter hook forward priority filter - 10; policy accept; }}"),
+        format!("flush chain {table} forward"),
+    ];
+    for (f, ip) in [("4", "ip"), ("6", "ip6")] {
+        for dir in ["saddr", "daddr"] {
+            lines.push(format!(
+                "add rule {table} forward {ip} {dir} @cidr{f} {ip} {dir} != @known{f} counter drop comment \"unknown pod {dir}\""
+            ));
+        }
+    }
+    b.push("chain forward", &lines);
     b.finish()
 }
 
@@ -203,6 +265,24 @@ mod tests {
         assert!(text.contains("elements = { fd00::5 }"));
         assert!(text.contains("ip saddr @cidr4 ip saddr != @known4 counter drop"));
         assert!(text.contains("priority filter - 10"));
+    }
+
+    #[test]
+    fn arming_keeps_known_sets_and_rewrites_the_rules() {
+        let cidrs = vec![
+            "10.244.1.0/24".parse().unwrap(),
+            "fd00:1::/64".parse().unwrap(),
+        ];
+        let text = arm("pf", &cidrs).text;
+        assert!(!text.contains("delete table"), "{text}");
+        assert!(text.contains("add set inet pf known4 { type ipv4_addr; }"));
+        assert!(text.contains("add element inet pf cidr4 { 10.244.1.0/24 }"));
+        assert!(text.contains("add element inet pf cidr6 { fd00:1::/64 }"));
+        let flush = text.find("flush chain inet pf forward").unwrap();
+        let rule = text
+            .find("add rule inet pf forward ip saddr @cidr4")
+            .unwrap();
+        assert!(flush < rule, "{text}");
     }
 
     #[test]

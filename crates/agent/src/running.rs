@@ -107,6 +107,17 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
     }
     metrics.bridge_bypass(bridge.bypassed());
     let health = Arc::new(Health::new(config.require_br_netfilter, bridge));
+    // Fail-closed is armed before any list is read: until the first
+    // program is in, unknown pod addresses (all of them on a fresh node)
+    // are dropped, so an unreachable API server leaves the node closed.
+    let mut applier = applier(&config, &node, &shared);
+    if let Some(fc) = applier.failclosed.as_mut() {
+        fc.arm().context("arming the fail-closed table")?;
+        info!(
+            table = config.failclosed_table(),
+            "fail-closed armed: forwarded traffic of unknown pod addresses is dropped until the first sync"
+        );
+    }
     let listener = http::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -157,7 +168,6 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
     spawn_watch::<Namespace>(&mut tasks, &health, &watch);
     spawn_watch::<Pod>(&mut tasks, &health, &watch);
     spawn_watch::<NetworkPolicy>(&mut tasks, &health, &watch);
-    let mut applier = applier(&config, &node, &shared);
     applier.flows = Some(flows.clone());
     let engine = Engine::new(
         applier,
