@@ -14,14 +14,16 @@ use super::ops;
 /// palisade's nftables ruleset decides. Needs root. The lab never touches the
 /// host's own network namespace, routes or firewall.
 ///
-/// `lab up` starts the lab's controller in the background (as a cluster has
-/// an API server and a node agent): it holds the lab's state and ruleset in
-/// memory, and every command that changes the lab (create, delete, run,
-/// label, expose, apply, import, repair) is sent to it and enforced by it
-/// before the command returns. `lab down` stops it; if it stopped,
-/// `lab repair` (or `lab up`) restarts it.
+/// `lab up` starts the lab's controller in the background: the lab's
+/// Kubernetes API server (on a loopback port, TLS, a bearer token; `eval
+/// $(palisade lab env)` and kubectl drives the lab) and the node that makes
+/// what the API holds real. The commands below that change the lab (create,
+/// delete, run, label, expose, apply, import, repair) are conveniences over
+/// the same API; every change, from kubectl or from them, is enforced before
+/// it is answered. `lab down` stops it; if it stopped, `lab repair` (or `lab
+/// up`) restarts it.
 ///
-/// Walkthrough: palisade lab demo
+/// Walkthrough: palisade lab demo (through kubectl when it is installed)
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Lab name: labs with different names are independent.
