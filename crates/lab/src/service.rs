@@ -73,6 +73,22 @@ impl Node {
         nft(self, &script)
     }
 
+    /// Replaces the whole Service table with `services`, in one nft
+    /// transaction: the table (re)created with its maps and hooks, then
+    /// every Service port. Whatever the table held (nothing, after `nft
+    /// flush ruleset`; stale or missing ports; a deleted chain) is replaced;
+    /// a rejected transaction leaves the table as it was.
+    pub fn replace_services(&self, services: &[ServiceDnat]) -> Result<(), ServiceError> {
+        nft(self, &render_replace(&table_name(self.prefix()), services)?)
+    }
+
+    /// The Service table as `nft list table` prints it (an error when it is
+    /// absent): what a drift check compares with the listing taken after
+    /// the last [`Node::replace_services`].
+    pub fn list_services(&self) -> Result<String, ServiceError> {
+        Ok(self.nft(&["list", "table", "inet", &table_name(self.prefix())])?)
+    }
+
     /// Removes a Service port's DNAT, in one nft transaction (an error if it is absent).
     pub fn remove_service(&self, key: &ServiceKey) -> Result<(), ServiceError> {
         nft(self, &render_remove(&table_name(self.prefix()), key))
@@ -99,6 +115,20 @@ pub(crate) fn render_table(table: &str) -> String {
          chain prerouting {{\n    type nat hook prerouting priority dstnat; policy accept;\n    {lookups}\n  }}\n  \
          chain output {{\n    type nat hook output priority -100; policy accept;\n    {lookups}\n  }}\n}}\n"
     )
+}
+
+/// The transaction that replaces the whole table: created if absent (so the
+/// delete cannot fail), deleted, then rendered anew with every port.
+pub(crate) fn render_replace(
+    table: &str,
+    services: &[ServiceDnat],
+) -> Result<String, ServiceError> {
+    let mut out = format!("table inet {table} {{}}\ndelete table inet {table}\n");
+    out.push_str(&render_table(table));
+    for svc in services {
+        out.push_str(&render_add(table, svc)?);
+    }
+    Ok(out)
 }
 
 /// The transaction that adds (or replaces) one Service port.

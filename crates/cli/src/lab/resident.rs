@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use palisade_compile::{LocalPods, Ruleset};
 use palisade_lab::Node;
 use palisade_model::{Cluster, PodId};
-use palisade_nft::Nft;
+use palisade_nft::{ApplyKind, Nft};
 use palisade_reconcile::{Outcome, Reconciler};
 
 pub use super::model_sync::Touch;
@@ -54,6 +54,10 @@ pub struct Lab {
     reconciler: Reconciler,
     /// What the kernel's table holds, when known (`None`: read it back).
     known: Option<Ruleset>,
+    /// The Service table as listed after the lab last programmed it
+    /// (`None`: unknown, or that programming failed: the next commit or
+    /// drift check programs it again).
+    services_listed: Option<String>,
 }
 
 /// How a reconcile learns what the kernel holds.
@@ -88,6 +92,7 @@ impl Lab {
             children: Arc::default(),
             reconciler,
             known: None,
+            services_listed: None,
         })
     }
 
@@ -108,8 +113,13 @@ impl Lab {
 
     /// Brings the kernel in line with the state (policies through the shared
     /// reconcile core, then Services and DNS), then saves the state and the
-    /// known ruleset. On error the kernel keeps what it held: the next
-    /// commit diffs against it, or reads it back when unknown.
+    /// known ruleset. When the policy update fails nothing else changes: the
+    /// kernel keeps what it held, and the next commit diffs against it (or
+    /// reads it back when unknown). When the Service table fails after the
+    /// policy update went in, the state and the known ruleset are still
+    /// saved (they are what the policy table holds) and the error says the
+    /// Service table is retried: by the next commit (each replaces the whole
+    /// table) and by the next drift check.
     pub fn commit(&mut self) -> Result<()> {
         let t = Instant::now();
         let touched = std::mem::take(&mut self.touched);
@@ -121,17 +131,90 @@ impl Lab {
         let synced = t.elapsed();
         self.reconcile_cluster(touched.for_compiler(), Known::Trust)?;
         let reconciled = t.elapsed();
-        services::sync(&self.node, &self.state)?;
-        let services = t.elapsed();
+        let services = self.sync_services();
+        let services_done = t.elapsed();
         self.persist()?;
         self.out.trace(format_args!(
             "commit: model updated in place ({changed} objects changed) {:.1} ms, reconcile {:.1} ms; then services {:.1} ms, state and known ruleset saved {:.1} ms",
             ms(synced),
             ms(reconciled - synced),
-            ms(services - reconciled),
-            ms(t.elapsed() - services)
+            ms(services_done - reconciled),
+            ms(t.elapsed() - services_done)
         ));
-        Ok(())
+        services.context(
+            "the policy ruleset is in force but the Service table and hosts files are not up to date (retried on the next change and at the next drift check)",
+        )
+    }
+
+    /// Replaces the node's Service table with the state's Services (one
+    /// transaction) and writes every pod's hosts file.
+    pub fn sync_services(&mut self) -> Result<()> {
+        self.services_listed = None;
+        let listed = services::sync_table(&self.node, &self.state)?;
+        self.services_listed = Some(listed);
+        services::write_hosts(&self.node, &self.state)
+    }
+
+    /// Repairs everything the lab owns on the node: the policy table read
+    /// back and brought in line (the whole cluster compiled), the Service
+    /// table replaced whole, every hosts file rewritten; then saves. `lab
+    /// repair`, `lab up` and a starting controller.
+    pub fn repair(&mut self) -> Result<()> {
+        self.reconcile(Known::ReadBack)?;
+        self.sync_services()?;
+        self.persist()
+    }
+
+    /// The periodic drift check: reads the node back and repairs what
+    /// differs from what the lab last programmed, without compiling. The
+    /// policy table is compared with the known ruleset (`nft -j list`,
+    /// then a delta for whatever differs); the Service table with its
+    /// listing after the lab last programmed it; each hosts file with what
+    /// it should hold. Returns one line per drift repaired.
+    pub fn check_drift(&mut self) -> Result<Vec<String>> {
+        let mut repaired = vec![];
+        match &self.known {
+            Some(known) => match self.reconciler.nft.reconcile(known) {
+                Ok(report) if report.kind == ApplyKind::Unchanged => {}
+                Ok(report) => repaired.push(format!(
+                    "the policy table {TABLE} differed from the ruleset the lab programmed: repaired ({:?}, {} lines, {:.1} ms)",
+                    report.kind,
+                    report.lines,
+                    ms(report.duration)
+                )),
+                Err(e) => {
+                    // The kernel holds something else than `known` now.
+                    self.known = None;
+                    known::forget(&LabState::dir(&self.state.name))?;
+                    return Err(e).context("repairing the policy table");
+                }
+            },
+            None => {
+                self.reconcile(Known::ReadBack)?;
+                self.persist()?;
+                repaired.push(format!(
+                    "the policy table {TABLE} was not known (an earlier update failed): read back and brought in line"
+                ));
+            }
+        }
+        let listed = self.node.list_services().ok();
+        if listed.is_none() || listed != self.services_listed {
+            self.sync_services()?;
+            repaired
+                .push("the Service table differed from what the lab programmed: replaced".into());
+        } else {
+            let pods = services::repair_hosts(&self.node, &self.state)?;
+            if !pods.is_empty() {
+                repaired.push(format!(
+                    "hosts files rewritten: {}",
+                    pods.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        Ok(repaired)
     }
 
     /// Compiles the cluster for the lab node's pods and applies the

@@ -100,13 +100,6 @@ pub struct LabService {
     pub selector: Labels,
 }
 
-impl LabService {
-    /// `name.namespace.svc.cluster.local`.
-    pub fn dns_name(&self) -> String {
-        format!("{}.{}.svc.cluster.local", self.name, self.namespace)
-    }
-}
-
 /// Everything a lab holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct LabState {

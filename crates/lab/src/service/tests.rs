@@ -59,3 +59,11 @@ fn table_hooks_prerouting_and_output() {
     assert!(table.contains("type nat hook prerouting priority dstnat;"));
     assert!(table.contains("type nat hook output priority -100;"));
 }
+
+#[test]
+fn replacing_recreates_the_table_then_every_port() {
+    let script = render_replace("lab-svc", &[svc(&["10.0.1.1:8080"])]).unwrap();
+    assert!(script
+        .starts_with("table inet lab-svc {}\ndelete table inet lab-svc\ntable inet lab-svc {"));
+    assert!(script.ends_with(&render_add("lab-svc", &svc(&["10.0.1.1:8080"])).unwrap()));
+}
