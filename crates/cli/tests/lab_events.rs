@@ -146,3 +146,80 @@ fn walkthrough_denials_are_attributed_to_the_isolating_policy() {
         "header only"
     );
 }
+
+/// The log is bounded: past `PALISADE_LAB_EVENTS_MAX_BYTES` the recorder
+/// rotates `events.jsonl` to `events.jsonl.1`; `lab events` reads both.
+#[test]
+fn the_event_log_rotates_and_is_read_across_the_rotation() {
+    if !can_run(&[]) {
+        return eprintln!("skipped: needs root, nft, ip and setsid");
+    }
+    let lab = Lab(format!("er{}", std::process::id() % 100000));
+    let exe = env!("CARGO_BIN_EXE_palisade");
+    let up = std::process::Command::new(exe)
+        .args(["lab", "up"])
+        .env("PALISADE_LAB", &lab.0)
+        .env("PALISADE_LAB_EVENTS_MAX_BYTES", "700")
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    lab.ok(&["create", "ns", "ns-1"]);
+    lab.ok(&[
+        "run",
+        "http-echo",
+        "-n",
+        "ns-1",
+        "--labels",
+        "run=http-echo,app=http-echo",
+        "--port",
+        "80",
+        "--",
+        exe,
+        "http-echo",
+        "--port",
+        "80",
+    ]);
+    lab.ok(&["expose", "http-echo", "-n", "ns-1", "--port", "80"]);
+    lab.ok(&[
+        "run",
+        "busybox",
+        "-n",
+        "ns-1",
+        "--labels",
+        "run=busybox",
+        "--",
+        "sleep",
+        "infinity",
+    ]);
+    lab.apply("deny-all-by-default-network-policy.yaml");
+    let dir = std::path::PathBuf::from("/run/palisade/lab").join(&lab.0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.join("events.jsonl.1").exists() || lab.events(0).len() < 3 {
+        assert!(Instant::now() < deadline, "no rotation");
+        assert!(!lab.probe());
+    }
+    let lines = |name: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(text.len() <= 700, "{name}: {} bytes", text.len());
+        text.lines().map(String::from).collect()
+    };
+    let (previous, current) = (lines("events.jsonl.1"), lines("events.jsonl"));
+    let shown: Vec<String> = lab
+        .ok(&["events", "-o", "json"])
+        .lines()
+        .map(String::from)
+        .collect();
+    // The recorder may append between the reads: what was shown starts
+    // with the previous file, then the current one's records.
+    assert!(
+        shown.len() >= previous.len() + current.len().min(1),
+        "{shown:?}"
+    );
+    assert_eq!(shown[..previous.len()], previous[..]);
+    assert!(shown[previous.len()..]
+        .starts_with(&current[..current.len().min(shown.len() - previous.len())]));
+}

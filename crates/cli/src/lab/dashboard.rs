@@ -100,11 +100,32 @@ mod events_file {
         lab_dir.join("events.jsonl")
     }
 
-    /// Pushes every record of `path` into `log`, then each new one as it
-    /// is appended, forever (the file may not exist yet, or be recreated).
+    /// Pushes every record of the log into `log` (the previous file's
+    /// first, `events.jsonl.1`), then each new one as it is appended,
+    /// forever (the file may not exist yet, be recreated, or be rotated:
+    /// then the rest of the rotated file is read first).
     pub fn follow(path: &Path, log: &FlowLog) {
+        use std::os::unix::fs::MetadataExt;
+        let previous = path.with_extension("jsonl.1");
+        let ino = |p: &Path| std::fs::metadata(p).map(|m| m.ino()).ok();
         let mut offset = 0;
+        let mut current = ino(path);
+        let mut start = 0;
+        for r in read_new(&previous, &mut start) {
+            log.push(r);
+        }
         loop {
+            let now = ino(path);
+            if now != current {
+                // Rotated: what was appended to the old file before it.
+                if current.is_some() && ino(&previous) == current {
+                    for r in read_new(&previous, &mut offset) {
+                        log.push(r);
+                    }
+                }
+                offset = 0;
+                current = now;
+            }
             for r in read_new(path, &mut offset) {
                 log.push(r);
             }

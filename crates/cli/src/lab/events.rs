@@ -28,11 +28,27 @@ use super::known;
 use super::state::LabState;
 
 const EVENTS: &str = "events.jsonl";
-const RECORDER_PID: &str = "recorder.pid";
+/// The previous file, after a rotation.
+const EVENTS_PREVIOUS: &str = "events.jsonl.1";
+/// The size at which the recorder rotates `events.jsonl` to
+/// `events.jsonl.1` (replacing the previous one), unless
+/// `PALISADE_LAB_EVENTS_MAX_BYTES` says otherwise: the log holds at most
+/// twice this.
+pub const EVENTS_MAX_BYTES: u64 = 16 << 20;
 
-fn events_path(lab: &str) -> PathBuf {
-    LabState::dir(lab).join(EVENTS)
+fn events_max_bytes() -> u64 {
+    std::env::var("PALISADE_LAB_EVENTS_MAX_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(EVENTS_MAX_BYTES)
 }
+
+/// The log's files, oldest first (`events.jsonl.1`, `events.jsonl`).
+pub fn files(dir: &Path) -> [PathBuf; 2] {
+    [dir.join(EVENTS_PREVIOUS), dir.join(EVENTS)]
+}
+const RECORDER_PID: &str = "recorder.pid";
 
 /// Starts the recorder in the node's netns unless one runs already, and
 /// waits until it has bound the NFLOG group (it then creates the file).
@@ -84,11 +100,16 @@ pub fn record(lab: &str) -> Result<ExitCode> {
     let dir = LabState::dir(lab);
     let mut log = FlowLog::open(FLOW_LOG_GROUP, Duration::from_millis(200))
         .context("binding the NFLOG group in the lab's node")?;
-    let mut out = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(dir.join(EVENTS))?;
+    let open = || {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(dir.join(EVENTS))
+    };
+    let mut out = open()?;
+    let max = events_max_bytes();
+    let mut size = out.metadata()?.len();
     let mut state = StateWatch::new(&dir);
     loop {
         let received = log.recv()?;
@@ -98,7 +119,16 @@ pub fn record(lab: &str) -> Result<ExitCode> {
             eprintln!("flow recorder: socket overrun, some denials were not recorded");
         }
         for r in &batch.records {
-            writeln!(out, "{}", r.to_json())?;
+            let line = format!("{}\n", r.to_json());
+            if size > 0 && size + line.len() as u64 > max {
+                // Rotate: one previous file, replaced.
+                out.flush()?;
+                fs::rename(dir.join(EVENTS), dir.join(EVENTS_PREVIOUS))?;
+                out = open()?;
+                size = 0;
+            }
+            out.write_all(line.as_bytes())?;
+            size += line.len() as u64;
         }
         out.flush()?;
     }
@@ -152,20 +182,47 @@ impl StateWatch {
     }
 }
 
-/// `lab events`: prints the records (namespace filter: either end).
+/// `lab events`: prints the records (namespace filter: either end), the
+/// previous file's first; `-f` follows the log across rotations.
 pub fn show(lab: &str, namespace: Option<&str>, json: bool, follow: bool) -> Result<ExitCode> {
-    let path = events_path(lab);
+    use std::os::unix::fs::MetadataExt;
+    let dir = LabState::dir(lab);
+    let [previous, path] = files(&dir);
     let file = File::open(&path).with_context(|| {
         format!(
             "opening {} (is the lab up? `palisade lab up` starts the recorder)",
             path.display()
         )
     })?;
-    let mut reader = BufReader::new(file);
     let mut stdout = std::io::stdout().lock();
     if !json {
         writeln!(stdout, "{}", row(&HEADER.map(String::from)))?;
     }
+    let print = |line: &str, stdout: &mut std::io::StdoutLock| -> Result<()> {
+        let r: FlowRecord = serde_json::from_str(line.trim_end())
+            .with_context(|| format!("reading {}", path.display()))?;
+        if namespace.is_some_and(|ns| !r.involves(ns)) {
+            return Ok(());
+        }
+        match json {
+            true => writeln!(stdout, "{}", r.to_json())?,
+            false => writeln!(stdout, "{}", row(&columns(&r)))?,
+        }
+        Ok(())
+    };
+    // The previous file, unless it was rotated after `file` was opened.
+    if let Ok(prev) = File::open(&previous) {
+        if prev.metadata()?.ino() != file.metadata()?.ino() {
+            for line in BufReader::new(prev).lines() {
+                let line = line?;
+                if !line.trim().is_empty() {
+                    print(&line, &mut stdout)?;
+                }
+            }
+        }
+    }
+    let mut ino = file.metadata()?.ino();
+    let mut reader = BufReader::new(file);
     let mut line = String::new();
     loop {
         line.clear();
@@ -177,18 +234,21 @@ pub fn show(lab: &str, namespace: Option<&str>, json: bool, follow: bool) -> Res
             let back = line.len() as i64;
             reader.seek(SeekFrom::Current(-back))?;
             stdout.flush()?;
+            // Rotated: the rest of this file was read; on to the new one.
+            if back == 0 {
+                if let Ok(now) = fs::metadata(&path) {
+                    if now.ino() != ino {
+                        let f = File::open(&path)?;
+                        ino = f.metadata()?.ino();
+                        reader = BufReader::new(f);
+                        continue;
+                    }
+                }
+            }
             std::thread::sleep(Duration::from_millis(200));
             continue;
         }
-        let r: FlowRecord = serde_json::from_str(line.trim_end())
-            .with_context(|| format!("reading {}", path.display()))?;
-        if namespace.is_some_and(|ns| !r.involves(ns)) {
-            continue;
-        }
-        match json {
-            true => writeln!(stdout, "{}", r.to_json())?,
-            false => writeln!(stdout, "{}", row(&columns(&r)))?,
-        }
+        print(&line, &mut stdout)?;
     }
 }
 
