@@ -212,3 +212,16 @@ fn render_into_a_closed_pipe_exits_quietly() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// `--help`: 2 for unreadable input; 1 for input rejected by validation.
+#[test]
+fn validate_exits_2_on_unreadable_input_and_1_on_rejected_input() {
+    let o = palisade(&["validate", "-f", "/nonexistent/palisade-input"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot read /nonexistent/palisade-input"));
+    let bad = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: ns-1}\nspec:\n  podSelector: {}\n  ingress:\n    - from:\n        - ipBlock: {cidr: 10.0.0.0/33}\n";
+    let o = palisade(&["validate", "-f", "-"], Some(bad));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = palisade(&["validate", "-f", &walkthrough("")], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

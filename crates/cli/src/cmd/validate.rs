@@ -10,7 +10,8 @@ use crate::input;
 /// Report every problem in manifests, as the API server would reject them.
 ///
 /// Validates manifests as the API server would and prints every finding with
-/// file, line, column and field path. Exits 1 if any object was rejected.
+/// file, line, column and field path. Exits 1 if any object was rejected,
+/// 2 if an input could not be read.
 ///
 /// Example: palisade validate -f policies/
 #[derive(Debug, clap::Args)]
@@ -46,7 +47,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         sev(Severity::Error),
         sev(Severity::Warning),
     );
-    Ok(if loaded.has_errors() {
+    // An unreadable path (palisade_manifest's `cannot read PATH: ...`,
+    // with no position) is unreadable input, not a rejected object.
+    let unreadable = loaded.diagnostics.iter().any(|d| {
+        d.severity == Severity::Error && d.line == 0 && d.message.starts_with("cannot read ")
+    });
+    Ok(if unreadable {
+        ExitCode::from(2)
+    } else if loaded.has_errors() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

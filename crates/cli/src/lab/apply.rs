@@ -40,10 +40,10 @@ pub fn policies_from_text(
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for doc in &docs {
-        let explicit = doc
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(|n| n.as_str());
+        let explicit_node = doc.get("metadata").and_then(|m| m.get("namespace"));
+        let explicit = explicit_node.and_then(|n| n.as_str());
+        // Where the document starts (its `kind`, when it has one).
+        let at = doc.get("kind").map_or(doc.pos, |k| k.pos);
         let loaded = decode_document(file, doc);
         for d in &loaded.diagnostics {
             if d.is_error() {
@@ -57,8 +57,8 @@ pub fn policies_from_text(
                 Object::NetworkPolicy(mut p) => {
                     match explicit {
                         Some(e) if e != ns => errors.push(format!(
-                            "{file}: NetworkPolicy {}/{}: the namespace from the manifest ({e}) does not match the namespace from -n ({ns})",
-                            e, p.name
+                            "{file}:{}: NetworkPolicy {}/{}: the namespace from the manifest ({e}) does not match the namespace from -n ({ns})",
+                            explicit_node.map_or(at, |n| n.pos), e, p.name
                         )),
                         _ => p.namespace = ns.to_string(),
                     }
@@ -66,7 +66,7 @@ pub fn policies_from_text(
                     json["metadata"]["namespace"] = serde_json::json!(ns);
                     out.push((p, json));
                 }
-                other => errors.push(format!("{file}: {} is not a NetworkPolicy: lab apply takes NetworkPolicies (use lab create/run for the rest)", other.key())),
+                other => errors.push(format!("{file}:{at}: {} is not a NetworkPolicy: lab apply takes NetworkPolicies (use lab create/run for the rest)", other.key())),
             }
         }
     }
@@ -125,6 +125,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("does not match"), "{e}");
+        assert!(
+            e.contains("f:3:35: NetworkPolicy x/deny"),
+            "file:line:col: {e}"
+        );
         let bad = format!(
             "{DENY}---\n{}",
             DENY.replace("podSelector: {}", "podSelector: {matchLabels: {a: 1}}")
@@ -133,5 +137,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("nothing was applied"), "{e}");
+        assert!(e.contains("f:9:39: "), "file:line:col: {e}");
+    }
+
+    /// Every error names file:line:col.
+    #[test]
+    fn errors_carry_file_line_and_column() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n";
+        let e = policies_from_text(
+            "f",
+            &format!("{DENY}---\n{pod}"),
+            "ns-1",
+            &mut Out::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("f:7:7: Pod ") && e.contains("is not a NetworkPolicy"),
+            "{e}"
+        );
+        let e = policies_from_text("f", "a: [", "ns-1", &mut Out::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("f:2:1: "), "{e}");
     }
 }
