@@ -47,12 +47,12 @@ if $root; then
   grep -E '^(✔|ℹ (pass|fail))|SKIP' "$log" || true
   rm -f "$log" "$shot"
 fi
-cases=../shared/conformance/cases
-if [ -d "$cases" ]; then
-  if $root; then
-    echo "== palisade conformance --lab $cases (real packets)"
-    "${CARGO_TARGET_DIR:-target}/debug/palisade" conformance --lab "$cases" | tail -n 1
-  fi
-  echo "== palisade conformance $cases"
-  "${CARGO_TARGET_DIR:-target}/debug/palisade" conformance "$cases" | tail -n 1
+# The cases are in the repository (a copy of ../shared/conformance, which
+# crates/conformance/tests/cases.rs checks it equals when present).
+cases=conformance/cases
+if $root; then
+  echo "== palisade conformance --lab $cases (real packets)"
+  "${CARGO_TARGET_DIR:-target}/debug/palisade" conformance --lab "$cases" | tail -n 1
 fi
+echo "== palisade conformance $cases"
+"${CARGO_TARGET_DIR:-target}/debug/palisade" conformance "$cases" | tail -n 1

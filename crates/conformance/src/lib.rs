@@ -1,6 +1,6 @@
 //! NetworkPolicy conformance: reads case files and runs them against a backend.
 //!
-//! A case file (format: `shared/conformance/README.md`) pins down one
+//! A case file (format: `conformance/README.md`) pins down one
 //! semantic point of `networking.k8s.io/v1` NetworkPolicy: a cluster state,
 //! policies, the reachability that must follow, and steps that mutate the
 //! state. Start with [`load_cases`] (or [`parse_case`] for one text), run

@@ -6,16 +6,56 @@ use palisade_conformance::{
     load_cases, parse_case, render, run_case, run_cases, Case, EvalBackend, Expectation, Problem,
 };
 
-/// `shared/conformance/cases`, beside the repository.
+/// The repository's `conformance/` (a copy of `shared/conformance`).
+fn conformance_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../conformance")
+}
+
+/// `conformance/cases`, in the repository.
 fn cases_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cases");
+    let dir = conformance_dir().join("cases");
     assert!(
         dir.is_dir(),
-        "conformance cases not found at {}: they live in shared/conformance/cases beside the repository \
-         (CI checks them out there)",
+        "conformance cases not found at {}",
         dir.display()
     );
     dir
+}
+
+/// Every file under `dir`, relative to it, with its bytes.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_path_buf();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The repository's copy equals `shared/conformance` beside it, when that
+/// exists (our own checkouts): same files, same bytes. Refresh it with
+/// `rm -r conformance && cp -r ../shared/conformance conformance`.
+#[test]
+fn the_in_repo_copy_equals_shared_conformance() {
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+    if !shared.is_dir() {
+        return eprintln!("skipped: no {} beside the repository", shared.display());
+    }
+    let (ours, theirs) = (tree(&conformance_dir()), tree(&shared));
+    let names =
+        |t: &std::collections::BTreeMap<PathBuf, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&ours), names(&theirs), "the file lists differ");
+    for (name, bytes) in &ours {
+        assert!(&theirs[name] == bytes, "{} differs", name.display());
+    }
 }
 
 fn load_all() -> Vec<Case> {

@@ -21,7 +21,7 @@ fn report_now(r: CaseReport) -> CaseReport {
 
 /// Run NetworkPolicy conformance case files, on the evaluator or on real packets.
 ///
-/// Case files use the format of shared/conformance/README.md. Builds each case's cluster, applies its policies and steps, and compares
+/// Case files use the format of conformance/README.md. Builds each case's cluster, applies its policies and steps, and compares
 /// every expected cell with the verdict. Prints PASS or FAIL per case and
 /// each differing cell; exits 1 if any case fails.
 ///
@@ -30,8 +30,8 @@ fn report_now(r: CaseReport) -> CaseReport {
 /// nftables, and each cell is a real TCP, UDP or SCTP connection attempt; a
 /// blocked cell must get through once policies are removed.
 ///
-/// Example: palisade conformance ../shared/conformance/cases
-/// Example: sudo palisade conformance --lab ../shared/conformance/cases/001-default-deny-ingress.yaml
+/// Example: palisade conformance conformance/cases
+/// Example: sudo palisade conformance --lab conformance/cases/001-default-deny-ingress.yaml
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Case files, or directories of them (*.yaml, sorted).
