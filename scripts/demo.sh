@@ -8,5 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
-cargo build --release --quiet --bin palisade
-exec "${CARGO_TARGET_DIR:-target}/release/palisade" lab demo
+# The first build compiles palisade in release mode: a few minutes (about
+# four on two cores); later runs take seconds. Cargo's own progress (the
+# crates compiling, then a progress bar) goes to stderr.
+bin="${CARGO_TARGET_DIR:-target}/release/palisade"
+if [ ! -x "$bin" ]; then
+  echo "== building palisade (release, first run: a few minutes; later runs reuse it)" >&2
+fi
+cargo build --release --bin palisade
+exec "$bin" lab demo
