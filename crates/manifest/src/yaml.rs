@@ -123,7 +123,7 @@ impl Limits {
 
     /// The highest `depth` that can be set: values are dropped and compared
     /// recursively, and this depth stays well within a thread's stack.
-    pub const MAX_DEPTH: usize = 2048;
+    pub const MAX_DEPTH: usize = 1024;
 
     /// The environment variable the CLI reads limits from.
     pub const ENV: &'static str = "PALISADE_MANIFEST_LIMITS";
@@ -148,9 +148,11 @@ impl Limits {
                 "depth" => &mut limits.depth,
                 "alias-nodes" => &mut limits.alias_nodes,
                 "keys" => &mut limits.keys,
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "{setting:?}: unknown limit {name:?} (known: input, depth, alias-nodes, keys)"
-                )),
+                ))
+                }
             };
             *slot = n;
         }
@@ -242,6 +244,27 @@ pub(crate) fn pos_at(text: &[u8], offset: usize) -> Pos {
     Pos { line, col }
 }
 
+/// The position just past the last character of `text`, with lines
+/// counted as YAML counts them (`\r\n`, `\r` or `\n` ends a line).
+fn end_pos(text: &str) -> Pos {
+    let mut pos = Pos { line: 1, col: 1 };
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            chars.next_if_eq(&'\n');
+        }
+        if c == '\n' || c == '\r' {
+            pos = Pos {
+                line: pos.line + 1,
+                col: 1,
+            };
+        } else {
+            pos.col += 1;
+        }
+    }
+    pos
+}
+
 fn pos_of(span: &Span) -> Pos {
     Pos {
         line: span.start.line(),
@@ -282,12 +305,18 @@ pub(crate) fn parse_each(
     };
     let mut builder = Builder::new(*limits, sink);
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| YamlError {
-            pos: shifted(Pos {
+        let (event, span) = event.map_err(|e| {
+            // At the end of the input the parser can point one line past
+            // the last: point at the end instead.
+            let end = end_pos(text);
+            let pos = Pos {
                 line: e.marker().line(),
                 col: e.marker().col() + 1,
-            }),
-            message: e.info().to_string(),
+            };
+            YamlError {
+                pos: shifted(pos.min(end)),
+                message: e.info().to_string(),
+            }
         })?;
         builder.event(event, shifted(pos_of(&span)))?;
     }
@@ -740,6 +769,18 @@ mod tests {
         let e = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(e.pos, Pos { line: 3, col: 1 });
         assert!(e.message.contains("line 1"));
+    }
+
+    #[test]
+    fn an_error_at_the_end_of_the_input_is_on_its_last_line() {
+        for (text, end) in [
+            ("a: 1\nm", (2, 2)),
+            ("a: [x\r]\nm", (3, 2)),
+            ("a: 1\r\nm", (2, 2)),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.pos.line, e.pos.col), end, "{text:?}: {e}");
+        }
     }
 
     #[test]
