@@ -189,3 +189,95 @@ fn a_long_unknown_key_is_reported_quickly() {
     assert!(diags[0].contains("unknown field"));
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
+
+/// Old reader: read an endless input (`-f /dev/zero`) until allocation
+/// failed.
+#[test]
+fn an_input_past_the_size_limit_is_not_read_further() {
+    let limits = palisade_manifest::Limits {
+        input_bytes: 1 << 20,
+        ..palisade_manifest::Limits::DEFAULT
+    };
+    let loaded = palisade_manifest::load_paths_with(&["/dev/zero"], &limits);
+    let d = loaded.diagnostics[0].to_string();
+    assert!(d.starts_with("/dev/zero:1:1048577: error: "), "{d}");
+    assert!(
+        d.contains("input larger than 1048576 bytes (limit input=1048576"),
+        "{d}"
+    );
+    let text = format!("a: 1\n{}", "b".repeat(2 << 20));
+    let d = palisade_manifest::parse_str_with("<api>", &text, &limits).diagnostics[0].to_string();
+    assert!(d.starts_with("<api>:2:1048572: error: "), "{d}");
+}
+
+#[test]
+fn limits_are_read_from_settings_and_hold_at_their_boundary() {
+    use palisade_manifest::Limits;
+    let l = Limits::parse("input=2M, depth=3,alias-nodes=5,keys=2K").unwrap();
+    assert_eq!(
+        (l.input_bytes, l.depth, l.alias_nodes, l.keys),
+        (2 << 20, 3, 5, 2000)
+    );
+    assert_eq!(Limits::parse("").unwrap(), Limits::DEFAULT);
+    for bad in ["depth", "depth=x", "deep=3", "depth=100000", "input=-1"] {
+        assert!(Limits::parse(bad).is_err(), "{bad}");
+    }
+    let ok = |text: &str| {
+        yaml::parse_with(text, &l)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert!(ok("[[[1]]]").is_ok());
+    assert!(ok("[[[[1]]]]")
+        .unwrap_err()
+        .starts_with("1:4: sequences and mappings nested more than 3 deep (limit depth=3"));
+    assert!(ok("a: &a [1, 2]\nb: *a\n").is_ok());
+    assert!(ok("a: &a [1, 2]\nb: *a\nc: *a\n")
+        .unwrap_err()
+        .starts_with("3:4: aliases copy more than 5 nodes"));
+    let keys = |n: usize| (0..n).map(|i| format!("k{i}: 1\n")).collect::<String>();
+    assert!(ok(&keys(2000)).is_ok());
+    assert!(ok(&keys(2001))
+        .unwrap_err()
+        .starts_with("2001:1: a mapping with more than 2000 keys (limit keys=2000"));
+    let merged = format!(
+        "a: &a {{{}}}\nb: {{<<: *a, x: 1}}\n",
+        keys(2000).replace('\n', ", ")
+    );
+    let l = Limits {
+        alias_nodes: 10_000,
+        ..l
+    };
+    let e = yaml::parse_with(&merged, &l).unwrap_err().to_string();
+    assert!(
+        e.starts_with("2:4: a mapping with more than 2000 keys (merged keys included)"),
+        "{e}"
+    );
+}
+
+/// The deepest nesting that can be allowed is read, decoded and dropped
+/// on a thread with the default 2 MiB stack.
+#[test]
+fn the_deepest_allowed_nesting_fits_a_threads_stack() {
+    use palisade_manifest::Limits;
+    let limits = Limits {
+        depth: Limits::MAX_DEPTH,
+        ..Limits::DEFAULT
+    };
+    let run = move || {
+        for open in ["- ", "[", "{a: "] {
+            let text = format!("{}x\n", open.repeat(Limits::MAX_DEPTH));
+            let docs = yaml::parse_with(&text, &limits);
+            let loaded = palisade_manifest::parse_str_with("t", &text, &limits);
+            let copy = docs.clone();
+            assert_eq!(format!("{:?}", docs.is_ok()), format!("{:?}", copy.is_ok()));
+            drop((docs, copy, loaded));
+        }
+    };
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .unwrap();
+}
