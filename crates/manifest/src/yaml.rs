@@ -98,8 +98,9 @@ pub struct Limits {
     pub input_bytes: usize,
     /// `depth`: sequences and mappings nested in one another.
     pub depth: usize,
-    /// `alias-nodes`: nodes copied by aliases in one document (an alias of
-    /// an anchored mapping of one key and one value copies 3 nodes).
+    /// `alias-nodes`: nodes copied by anchors and aliases in one document
+    /// (the reader keeps a copy of each anchored node for its aliases, and
+    /// each alias copies it again: `&a {k: v}` and one `*a` copy 6 nodes).
     pub alias_nodes: usize,
     /// `keys`: keys in one mapping, merged keys included.
     pub keys: usize,
@@ -391,13 +392,8 @@ impl<F: FnMut(Node)> Builder<F> {
                         message: "alias to an unknown anchor".into(),
                     });
                 };
-                let limit = self.limits.alias_nodes;
-                self.copied = self.copied.saturating_add(*nodes);
-                if self.copied > limit {
-                    let what = format!("aliases copy more than {limit} nodes in this document");
-                    return Err(Limits::error(pos, what, "alias-nodes", limit));
-                }
                 let (node, nodes) = (node.clone(), *nodes);
+                self.copy(nodes, pos)?;
                 self.push(node, nodes, 0, false)
             }
             Event::DocumentStart(_) => {
@@ -455,8 +451,22 @@ impl<F: FnMut(Node)> Builder<F> {
         Ok((node, nodes, anchor))
     }
 
+    /// Counts `nodes` copied (by an alias, or kept for an anchor) at `pos`.
+    fn copy(&mut self, nodes: usize, pos: Pos) -> Result<(), YamlError> {
+        let limit = self.limits.alias_nodes;
+        self.copied = self.copied.saturating_add(nodes);
+        if self.copied > limit {
+            let what = format!("anchors and aliases copy more than {limit} nodes in this document");
+            return Err(Limits::error(pos, what, "alias-nodes", limit));
+        }
+        Ok(())
+    }
+
     fn push(&mut self, n: Node, nodes: usize, anchor: usize, merge: bool) -> Result<(), YamlError> {
         if anchor != 0 {
+            // The anchored node is kept (copied) for its aliases: counted,
+            // so that nested anchors cannot copy a large node many times.
+            self.copy(nodes, n.pos)?;
             self.anchors.insert(anchor, (n.clone(), nodes));
         }
         let Some(frame) = self.stack.last_mut() else {

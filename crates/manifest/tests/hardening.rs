@@ -40,11 +40,11 @@ fn an_alias_bomb_is_an_error_at_the_alias_that_crosses_the_limit() {
     let e = yaml::parse(&bomb).unwrap_err();
     assert!(e.message.contains("limit alias-nodes=1000000"), "{e}");
     assert!(e.message.contains("PALISADE_MANIFEST_LIMITS"), "{e}");
-    // Level g (line 7) expands to 9^6 nodes per alias: the limit is
-    // crossed at one of its aliases.
-    assert_eq!(e.pos.line, 7, "{e}");
+    // Level f (line 6) copies 9 × 66,430 nodes, and as many again for its
+    // anchor: the limit is crossed there.
+    assert_eq!(e.pos.line, 6, "{e}");
     let d = only_error(&bomb);
-    assert!(d.starts_with("t.yaml:7:"), "{d}");
+    assert!(d.starts_with("t.yaml:6:"), "{d}");
     assert!(d.contains("aliases copy more than 1000000 nodes"), "{d}");
 }
 
@@ -213,10 +213,10 @@ fn an_input_past_the_size_limit_is_not_read_further() {
 #[test]
 fn limits_are_read_from_settings_and_hold_at_their_boundary() {
     use palisade_manifest::Limits;
-    let l = Limits::parse("input=2M, depth=3,alias-nodes=5,keys=2K").unwrap();
+    let l = Limits::parse("input=2M, depth=3,alias-nodes=6,keys=2K").unwrap();
     assert_eq!(
         (l.input_bytes, l.depth, l.alias_nodes, l.keys),
-        (2 << 20, 3, 5, 2000)
+        (2 << 20, 3, 6, 2000)
     );
     assert_eq!(Limits::parse("").unwrap(), Limits::DEFAULT);
     for bad in ["depth", "depth=x", "deep=3", "depth=100000", "input=-1"] {
@@ -234,7 +234,7 @@ fn limits_are_read_from_settings_and_hold_at_their_boundary() {
     assert!(ok("a: &a [1, 2]\nb: *a\n").is_ok());
     assert!(ok("a: &a [1, 2]\nb: *a\nc: *a\n")
         .unwrap_err()
-        .starts_with("3:4: aliases copy more than 5 nodes"));
+        .starts_with("3:4: anchors and aliases copy more than 6 nodes"));
     let keys = |n: usize| (0..n).map(|i| format!("k{i}: 1\n")).collect::<String>();
     assert!(ok(&keys(2000)).is_ok());
     assert!(ok(&keys(2001))
@@ -273,6 +273,19 @@ fn the_deepest_allowed_nesting_fits_a_threads_stack() {
             assert_eq!(format!("{:?}", docs.is_ok()), format!("{:?}", copy.is_ok()));
             drop((docs, copy, loaded));
         }
+        // Lists of lists: the decoder recurses once per list.
+        let levels = Limits::MAX_DEPTH / 2 - 1;
+        let mut text = String::from("kind: List\nitems:\n");
+        for level in 1..levels {
+            let pad = "  ".repeat(level - 1);
+            text.push_str(&format!("{pad}- kind: List\n{pad}  items:\n"));
+        }
+        let pad = "  ".repeat(levels - 1);
+        text.push_str(&format!(
+            "{pad}- {{apiVersion: v1, kind: Namespace, metadata: {{name: deep}}}}\n"
+        ));
+        let loaded = palisade_manifest::parse_str_with("t", &text, &limits);
+        assert_eq!(loaded.objects.len(), 1, "{:?}", loaded.diagnostics);
     };
     std::thread::Builder::new()
         .stack_size(2 << 20)
@@ -280,4 +293,19 @@ fn the_deepest_allowed_nesting_fits_a_threads_stack() {
         .unwrap()
         .join()
         .unwrap();
+}
+
+/// Old reader: kept a copy of every anchored node, so anchors nested
+/// around one large node copied it once per anchor (256 × the input).
+#[test]
+fn nested_anchors_count_as_copies() {
+    let mut text = String::from("a: ");
+    for i in 0..200 {
+        text.push_str(&format!("&a{i} ["));
+    }
+    text.push_str(&"x, ".repeat(20_000));
+    text.push_str(&"]".repeat(200));
+    let e = yaml::parse(&text).unwrap_err();
+    assert!(e.message.contains("copy more than 1000000 nodes"), "{e}");
+    assert_eq!(e.pos.line, 1, "{e}");
 }
