@@ -24,7 +24,7 @@ Exit codes:
 Input limits (each input file or stdin; errors name the limit and file:line:column):
   PALISADE_MANIFEST_LIMITS=input=256M,depth=256,alias-nodes=1M,keys=1M (the defaults)
   input: bytes per input; depth: nested sequences/mappings (at most 1024);
-  alias-nodes: nodes copied by aliases per document; keys: keys per mapping.
+  alias-nodes: nodes copied by anchors and aliases per document; keys: keys per mapping.
   Set any of them, e.g. PALISADE_MANIFEST_LIMITS=input=1G,depth=500";
 
 /// palisade: Kubernetes NetworkPolicy, explained.
