@@ -297,19 +297,68 @@ pub(crate) fn parse_each(
     text: &str,
     limits: &Limits,
     first_line: usize,
+    mut sink: impl FnMut(Node),
+) -> Result<(), YamlError> {
+    if text.trim_start_matches([' ', '\t']).starts_with(['{', '[']) {
+        // A flow collection that starts a document in block context could
+        // be a key (`{a: 1}: b`), and the parser keeps every token of it
+        // until it is closed: a JSON document is tokenized whole before
+        // its first event (most of the memory it took, 10-20 × the text).
+        // After `--- ` on the same line it cannot be a key, so tokens are
+        // handed on as they come. Should the text need the other reading,
+        // it is read again as it is.
+        let mut emitted = false;
+        let chars = PREFIX.chars().chain(text.chars());
+        let parser = Parser::new_from_iter(chars);
+        let prefixed = run(parser, text, limits, first_line, PREFIX.len(), |doc| {
+            emitted = true;
+            sink(doc);
+        });
+        match prefixed {
+            Err(_) if !emitted => {}
+            done => return done,
+        }
+    }
+    run(
+        Parser::new_from_str(text),
+        text,
+        limits,
+        first_line,
+        0,
+        sink,
+    )
+}
+
+const PREFIX: &str = "--- ";
+
+/// Reads `parser`'s events (from `text`, after `skip` characters put
+/// before it on its first line) into documents.
+fn run<'a, I: saphyr_parser::Input>(
+    parser: Parser<'a, I>,
+    text: &str,
+    limits: &Limits,
+    first_line: usize,
+    skip: usize,
     sink: impl FnMut(Node),
 ) -> Result<(), YamlError> {
     let lines = first_line.saturating_sub(1);
     let shifted = |pos: Pos| Pos {
         line: pos.line + lines,
-        col: pos.col,
+        col: if pos.line == 1 {
+            pos.col.saturating_sub(skip).max(1)
+        } else {
+            pos.col
+        },
     };
     let mut builder = Builder::new(*limits, sink);
-    for event in Parser::new_from_str(text) {
+    for event in parser {
         let (event, span) = event.map_err(|e| {
             // At the end of the input the parser can point one line past
             // the last: point at the end instead.
-            let end = end_pos(text);
+            let mut end = end_pos(text);
+            if end.line == 1 {
+                end.col += skip;
+            }
             let pos = Pos {
                 line: e.marker().line(),
                 col: e.marker().col() + 1,
@@ -791,6 +840,25 @@ mod tests {
             let e = parse(text).unwrap_err();
             assert_eq!((e.pos.line, e.pos.col), end, "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn flow_documents_keep_their_positions() {
+        let docs = parse("  {\"a\": 1,\n \"b\": [x, {c: 2}]}\n---\n[1]\n").unwrap();
+        assert_eq!(docs[0].pos, Pos { line: 1, col: 3 });
+        assert_eq!(docs[0].get("a").unwrap().pos, Pos { line: 1, col: 9 });
+        let Value::Seq(b) = &docs[0].get("b").unwrap().value else {
+            panic!()
+        };
+        assert_eq!(b[1].get("c").unwrap().pos, Pos { line: 2, col: 15 });
+        assert_eq!(docs[1].pos, Pos { line: 4, col: 1 });
+        let e = parse("{\"a\": [1}").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.col), (1, 9), "{e}");
+        // The parser takes no flow collection for a key in block context
+        // (read as it is, after the `--- ` reading failed): the error is
+        // where it was.
+        let e = parse("{a: 1}: b\n").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.col), (1, 7), "{e}");
     }
 
     #[test]
