@@ -26,8 +26,7 @@ pub fn parse_str(file: &str, text: &str) -> Loaded {
 /// [`parse_str`] with the given limits.
 pub fn parse_str_with(file: &str, text: &str, limits: &Limits) -> Loaded {
     if text.len() > limits.input_bytes {
-        let e = limits.too_large(text.as_bytes());
-        return error_only(syntax_error(file, &e));
+        return error_only(limit_error(file, &limits.too_large(text.as_bytes())));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let pieces = pieces(text, piece_target(text.len()));
@@ -129,6 +128,11 @@ fn pieces(text: &str, target: usize) -> Vec<(usize, &str)> {
     }
     out.push((start_line, &text[start..]));
     out
+}
+
+/// An input over the size limit: not read, so not "invalid YAML".
+fn limit_error(file: &str, e: &YamlError) -> Diagnostic {
+    Diagnostic::new(Severity::Error, file, e.pos, "", e.message.clone())
 }
 
 fn syntax_error(file: &str, e: &YamlError) -> Diagnostic {
@@ -250,7 +254,7 @@ fn read_input(name: &str, reader: impl Read, size: u64, limits: &Limits) -> Inpu
         return Input::Loaded(error_only(io_error(Path::new(name), &e)));
     }
     if bytes.len() > limits.input_bytes {
-        return Input::Loaded(error_only(syntax_error(name, &limits.too_large(&bytes))));
+        return Input::Loaded(error_only(limit_error(name, &limits.too_large(&bytes))));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Input::Text(name.to_string(), text),
