@@ -13,7 +13,7 @@
 //! The normal test run tries 200 cases; `PALISADE_FUZZ_CASES=N` sets the
 //! number (a long run: `PALISADE_FUZZ_CASES=200000 cargo test --release -p
 //! palisade-manifest --test fuzz`). Every `corpus/` file is also checked as
-//! it is.
+//! it is. Coverage-guided fuzzing (libFuzzer, nightly) is in `../fuzz`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
