@@ -303,10 +303,10 @@ pub(crate) fn parse_each(
         // A flow collection that starts a document in block context could
         // be a key (`{a: 1}: b`), and the parser keeps every token of it
         // until it is closed: a JSON document is tokenized whole before
-        // its first event (most of the memory it took, 10-20 × the text).
+        // its first event (most of the memory it took, 17-35 × the text).
         // After `--- ` on the same line it cannot be a key, so tokens are
-        // handed on as they come. Should the text need the other reading,
-        // it is read again as it is.
+        // handed on as they come. Should the parser reject the text so
+        // read before any document, it is read again as it is.
         let mut emitted = false;
         let chars = PREFIX.chars().chain(text.chars());
         let parser = Parser::new_from_iter(chars);
@@ -315,18 +315,27 @@ pub(crate) fn parse_each(
             sink(doc);
         });
         match prefixed {
-            Err(_) if !emitted => {}
-            done => return done,
+            Err(Failure::Syntax(_)) if !emitted => {}
+            done => return done.map_err(Failure::into_error),
         }
     }
-    run(
-        Parser::new_from_str(text),
-        text,
-        limits,
-        first_line,
-        0,
-        sink,
-    )
+    let parser = Parser::new_from_str(text);
+    run(parser, text, limits, first_line, 0, sink).map_err(Failure::into_error)
+}
+
+/// Why [`run`] stopped: the parser rejected the text, or the builder did
+/// (a limit, a duplicate key...).
+enum Failure {
+    Syntax(YamlError),
+    Content(YamlError),
+}
+
+impl Failure {
+    fn into_error(self) -> YamlError {
+        match self {
+            Failure::Syntax(e) | Failure::Content(e) => e,
+        }
+    }
 }
 
 const PREFIX: &str = "--- ";
@@ -340,7 +349,7 @@ fn run<'a, I: saphyr_parser::Input>(
     first_line: usize,
     skip: usize,
     sink: impl FnMut(Node),
-) -> Result<(), YamlError> {
+) -> Result<(), Failure> {
     let lines = first_line.saturating_sub(1);
     let shifted = |pos: Pos| Pos {
         line: pos.line + lines,
@@ -363,12 +372,14 @@ fn run<'a, I: saphyr_parser::Input>(
                 line: e.marker().line(),
                 col: e.marker().col() + 1,
             };
-            YamlError {
+            Failure::Syntax(YamlError {
                 pos: shifted(pos.min(end)),
                 message: e.info().to_string(),
-            }
+            })
         })?;
-        builder.event(event, shifted(pos_of(&span)))?;
+        builder
+            .event(event, shifted(pos_of(&span)))
+            .map_err(Failure::Content)?;
     }
     Ok(())
 }
