@@ -390,6 +390,8 @@ struct Frame {
     anchor: usize,
     /// Nodes in it so far, itself included (what an alias of it copies).
     nodes: usize,
+    /// Collections nested in it so far, itself included.
+    height: usize,
     /// A mapping's key waiting for its value, and whether it is `<<`.
     key: Option<(Node, bool)>,
     /// The indexes of a mapping's `<<` entries.
@@ -402,8 +404,9 @@ struct Builder<F> {
     sink: F,
     limits: Limits,
     stack: Vec<Frame>,
-    /// Anchored nodes of the current document, with their node counts.
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes of the current document, with their node counts
+    /// and heights.
+    anchors: HashMap<usize, (Node, usize, usize)>,
     /// Nodes copied by aliases in the current document.
     copied: usize,
     hasher: RandomState,
@@ -431,14 +434,14 @@ impl<F: FnMut(Node)> Builder<F> {
                 // kubectl's reader expands.
                 let merge = text == "<<" && matches!(style, ScalarStyle::Plain) && tag.is_none();
                 let node = scalar(&text, style, tag.as_deref(), pos)?;
-                self.push(node, 1, anchor, merge)
+                self.push(node, 1, 0, anchor, merge)
             }
             Event::SequenceStart(anchor, _) => self.open(Value::Seq(Vec::new()), anchor, pos),
             Event::MappingStart(anchor, _) => self.open(Value::Map(Vec::new()), anchor, pos),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(frame) if frame.key.is_none() => {
-                    let (node, nodes, anchor) = self.close(frame)?;
-                    self.push(node, nodes, anchor, false)
+                    let (node, nodes, height, anchor) = self.close(frame)?;
+                    self.push(node, nodes, height, anchor, false)
                 }
                 _ => Err(YamlError {
                     pos,
@@ -446,15 +449,23 @@ impl<F: FnMut(Node)> Builder<F> {
                 }),
             },
             Event::Alias(id) => {
-                let Some((node, nodes)) = self.anchors.get(&id) else {
+                let Some(&(_, nodes, height)) = self.anchors.get(&id) else {
                     return Err(YamlError {
                         pos,
                         message: "alias to an unknown anchor".into(),
                     });
                 };
-                let (node, nodes) = (node.clone(), *nodes);
+                // A copy lands deeper than its anchor may have been.
+                let depth = self.limits.depth;
+                if self.stack.len() + height > depth {
+                    let what = format!(
+                        "sequences and mappings nested more than {depth} deep (through this alias)"
+                    );
+                    return Err(Limits::error(pos, what, "depth", depth));
+                }
                 self.copy(nodes, pos)?;
-                self.push(node, nodes, 0, false)
+                let node = self.anchors[&id].0.clone();
+                self.push(node, nodes, height, 0, false)
             }
             Event::DocumentStart(_) => {
                 self.anchors.clear();
@@ -475,6 +486,7 @@ impl<F: FnMut(Node)> Builder<F> {
             node: node(value, pos),
             anchor,
             nodes: 1,
+            height: 1,
             key: None,
             merges: Vec::new(),
             index: None,
@@ -483,11 +495,12 @@ impl<F: FnMut(Node)> Builder<F> {
     }
 
     /// A finished collection: merge keys expanded, spare capacity freed.
-    fn close(&mut self, frame: Frame) -> Result<(Node, usize, usize), YamlError> {
+    fn close(&mut self, frame: Frame) -> Result<(Node, usize, usize, usize), YamlError> {
         let Frame {
             mut node,
             anchor,
             nodes,
+            height,
             merges,
             ..
         } = frame;
@@ -508,7 +521,7 @@ impl<F: FnMut(Node)> Builder<F> {
             Value::Seq(items) => items.shrink_to_fit(),
             _ => {}
         }
-        Ok((node, nodes, anchor))
+        Ok((node, nodes, height, anchor))
     }
 
     /// Counts `nodes` copied (by an alias, or kept for an anchor) at `pos`.
@@ -522,12 +535,19 @@ impl<F: FnMut(Node)> Builder<F> {
         Ok(())
     }
 
-    fn push(&mut self, n: Node, nodes: usize, anchor: usize, merge: bool) -> Result<(), YamlError> {
+    fn push(
+        &mut self,
+        n: Node,
+        nodes: usize,
+        height: usize,
+        anchor: usize,
+        merge: bool,
+    ) -> Result<(), YamlError> {
         if anchor != 0 {
             // The anchored node is kept (copied) for its aliases: counted,
             // so that nested anchors cannot copy a large node many times.
             self.copy(nodes, n.pos)?;
-            self.anchors.insert(anchor, (n.clone(), nodes));
+            self.anchors.insert(anchor, (n.clone(), nodes, height));
         }
         let Some(frame) = self.stack.last_mut() else {
             if n.value != Value::Null {
@@ -536,6 +556,7 @@ impl<F: FnMut(Node)> Builder<F> {
             return Ok(());
         };
         frame.nodes = frame.nodes.saturating_add(nodes);
+        frame.height = frame.height.max(height + 1);
         match &mut frame.node.value {
             Value::Seq(items) => items.push(n),
             Value::Map(entries) => match frame.key.take() {

@@ -309,3 +309,26 @@ fn nested_anchors_count_as_copies() {
     assert!(e.message.contains("copy more than 1000000 nodes"), "{e}");
     assert_eq!(e.pos.line, 1, "{e}");
 }
+
+/// Found by the fuzzer: an alias copies its anchor's nesting to where it
+/// stands, so aliases of deep nodes inside deep nodes were deeper than the
+/// limit (each level adding up to the limit again, until the stack
+/// overflowed when the tree was dropped).
+#[test]
+fn an_alias_cannot_nest_deeper_than_the_limit() {
+    let deep = |inner: &str| format!("{}{inner}", "- ".repeat(200));
+    let mut text = format!("a: &a0\n  {}\n", deep("x"));
+    for i in 1..40 {
+        text.push_str(&format!(
+            "a{i}: &a{i}\n  {}\n",
+            deep(&format!("*a{}", i - 1))
+        ));
+    }
+    let e = yaml::parse(&text).unwrap_err();
+    assert_eq!((e.pos.line, e.pos.col), (4, 403), "{e}");
+    assert!(
+        e.message
+            .contains("nested more than 256 deep (through this alias)"),
+        "{e}"
+    );
+}
