@@ -359,15 +359,15 @@ fn run<'a, I: saphyr_parser::Input>(
             pos.col
         },
     };
+    // At the end of the input the parser can point one line past the
+    // last (an error, or an empty scalar there): point at the end instead.
+    let mut end = end_pos(text);
+    if end.line == 1 {
+        end.col += skip;
+    }
     let mut builder = Builder::new(*limits, sink);
     for event in parser {
         let (event, span) = event.map_err(|e| {
-            // At the end of the input the parser can point one line past
-            // the last: point at the end instead.
-            let mut end = end_pos(text);
-            if end.line == 1 {
-                end.col += skip;
-            }
             let pos = Pos {
                 line: e.marker().line(),
                 col: e.marker().col() + 1,
@@ -378,7 +378,7 @@ fn run<'a, I: saphyr_parser::Input>(
             })
         })?;
         builder
-            .event(event, shifted(pos_of(&span)))
+            .event(event, shifted(pos_of(&span).min(end)))
             .map_err(Failure::Content)?;
     }
     Ok(())
@@ -891,6 +891,14 @@ mod tests {
         // where it was.
         let e = parse("{a: 1}: b\n").unwrap_err();
         assert_eq!((e.pos.line, e.pos.col), (1, 7), "{e}");
+    }
+
+    #[test]
+    fn an_empty_key_at_the_end_of_the_input_is_on_its_last_line() {
+        // Found by libFuzzer: the second null key's position was line 3.
+        let e = parse("? [0, 2]\n: a\n? \n? # c").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.col), (4, 6), "{e}");
+        assert!(e.message.contains("duplicate key"), "{e}");
     }
 
     #[test]
