@@ -9,6 +9,7 @@ use palisade_model::Protocol;
 #[derive(Debug, clap::Args)]
 pub struct Input {
     /// Manifest file or directory (recursive: *.yaml, *.yml, *.json); `-` reads stdin. Repeatable.
+    /// Limits (size, depth, aliases, keys): PALISADE_MANIFEST_LIMITS, see `palisade --help`.
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
 }

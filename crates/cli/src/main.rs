@@ -19,7 +19,13 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success (check: the connection is allowed)
   1  check: the connection is denied; conformance: a case failed; validate: input rejected
-  2  usage error, unreadable input, or input rejected by validation (check, matrix)";
+  2  usage error, unreadable input, or input rejected by validation (check, matrix)
+
+Input limits (each input file or stdin; errors name the limit and file:line:column):
+  PALISADE_MANIFEST_LIMITS=input=256M,depth=256,alias-nodes=1M,keys=1M (the defaults)
+  input: bytes per input; depth: nested sequences/mappings (at most 1024);
+  alias-nodes: nodes copied by anchors and aliases per document; keys: keys per mapping.
+  Set any of them, e.g. PALISADE_MANIFEST_LIMITS=input=1G,depth=500";
 
 /// palisade: Kubernetes NetworkPolicy, explained.
 ///
@@ -55,6 +61,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match palisade_manifest::Limits::from_env() {
+        Ok(limits) => palisade_manifest::set_limits(limits),
+        Err(e) => {
+            eprintln!("palisade: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
         Command::Check(a) => cmd::check::run(a),
         Command::Matrix(a) => cmd::matrix::run(a),

@@ -10,6 +10,9 @@
 //! Job, CronJob), each read as one [`Object::Pod`] endpoint standing for its
 //! pods. Other kinds are skipped with a notice.
 //!
+//! What the reader accepts is bounded by [`Limits`] (input size, nesting
+//! depth, nodes copied by aliases, keys per mapping): see [`set_limits`].
+//!
 //! Underneath: [`yaml::parse`] (a position-keeping YAML/JSON reader) and
 //! [`decode_document`], which turns one parsed document into model objects.
 
@@ -23,6 +26,7 @@ pub mod yaml;
 
 pub use decode::decode_document;
 pub use diag::{Diagnostic, Severity};
-pub use load::{load_paths, parse_str};
+pub use load::{load_paths, load_paths_with, parse_str, parse_str_with};
 pub use loaded::Loaded;
 pub use object::Object;
+pub use yaml::{limits, set_limits, Limits};

@@ -8,7 +8,7 @@ use crate::decode::decode_document;
 use crate::diag::{Diagnostic, Severity};
 use crate::loaded::Loaded;
 use crate::parallel;
-use crate::yaml::{self, Node, Pos, Value, YamlError};
+use crate::yaml::{self, Limits, Pos, YamlError};
 
 /// Extensions of the files a directory is searched for.
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
@@ -17,12 +17,21 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// every document. A syntax error becomes an error diagnostic with its line
 /// and column; the documents around it (split at `---` lines) are still read.
 /// Diagnostics come out in source order. Large texts are read on several
-/// threads, a run of documents each; the result is the same.
+/// threads, a run of documents each; the result is the same. The limits in
+/// force ([`yaml::limits`]) apply.
 pub fn parse_str(file: &str, text: &str) -> Loaded {
+    parse_str_with(file, text, &yaml::limits())
+}
+
+/// [`parse_str`] with the given limits.
+pub fn parse_str_with(file: &str, text: &str, limits: &Limits) -> Loaded {
+    if text.len() > limits.input_bytes {
+        return error_only(limit_error(file, &limits.too_large(text.as_bytes())));
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let pieces = pieces(text, piece_target(text.len()));
     file_loaded(parallel::map(&pieces, |&(line, piece)| {
-        parse_piece(file, piece, line)
+        parse_piece(file, piece, line, limits)
     }))
 }
 
@@ -50,32 +59,29 @@ fn file_loaded(pieces: Vec<Loaded>) -> Loaded {
 }
 
 /// Parses and decodes `text`, a run of whole documents starting on line
-/// `first_line` of `file`.
-fn parse_piece(file: &str, text: &str, first_line: usize) -> Loaded {
+/// `first_line` of `file`. Each document is decoded as soon as it is read,
+/// and its nodes freed.
+fn parse_piece(file: &str, text: &str, first_line: usize, limits: &Limits) -> Loaded {
     let mut out = Loaded::default();
-    match yaml::parse(text) {
-        Ok(mut docs) => {
-            if first_line > 1 {
-                docs.iter_mut().for_each(|doc| shift(doc, first_line - 1));
-            }
-            out.merge(docs.iter().map(|d| decode_document(file, d)));
-        }
-        Err(_) => parse_chunks(file, text, first_line, &mut out),
+    let mut parts = Vec::new();
+    let decode = |doc: yaml::Node| parts.push(decode_document(file, &doc));
+    match yaml::parse_each(text, limits, first_line, decode) {
+        Ok(()) => out.merge(parts),
+        Err(_) => parse_chunks(file, text, first_line, limits, &mut out),
     }
     out
 }
 
 /// After a syntax error: parses each `---`-separated document on its own,
 /// so one malformed document does not hide the others.
-fn parse_chunks(file: &str, text: &str, first_line: usize, out: &mut Loaded) {
+fn parse_chunks(file: &str, text: &str, first_line: usize, limits: &Limits, out: &mut Loaded) {
     for (line, chunk) in chunks(text) {
         let line = first_line + line - 1;
-        match yaml::parse(chunk) {
-            Ok(mut docs) => {
-                docs.iter_mut().for_each(|doc| shift(doc, line - 1));
-                out.merge(docs.iter().map(|d| decode_document(file, d)));
-            }
-            Err(e) => out.diagnostics.push(syntax_error(file, &e, line - 1)),
+        let mut parts = Vec::new();
+        let decode = |doc: yaml::Node| parts.push(decode_document(file, &doc));
+        match yaml::parse_each(chunk, limits, line, decode) {
+            Ok(()) => out.merge(parts),
+            Err(e) => out.diagnostics.push(syntax_error(file, &e)),
         }
     }
 }
@@ -124,27 +130,16 @@ fn pieces(text: &str, target: usize) -> Vec<(usize, &str)> {
     out
 }
 
-fn shift(node: &mut Node, lines: usize) {
-    node.pos.line += lines;
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| shift(n, lines)),
-        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            shift(k, lines);
-            shift(v, lines);
-        }),
-        _ => {}
-    }
+/// An input over the size limit: not read, so not "invalid YAML".
+fn limit_error(file: &str, e: &YamlError) -> Diagnostic {
+    Diagnostic::new(Severity::Error, file, e.pos, "", e.message.clone())
 }
 
-fn syntax_error(file: &str, e: &YamlError, lines: usize) -> Diagnostic {
-    let pos = Pos {
-        line: e.pos.line + lines,
-        col: e.pos.col,
-    };
+fn syntax_error(file: &str, e: &YamlError) -> Diagnostic {
     Diagnostic::new(
         Severity::Error,
         file,
-        pos,
+        e.pos,
         "",
         format!("invalid YAML: {}", e.message),
     )
@@ -155,11 +150,17 @@ fn syntax_error(file: &str, e: &YamlError, lines: usize) -> Diagnostic {
 /// and `*.json`, in sorted path order; hidden entries (`.git`, `..data`)
 /// and symlinked directories are skipped. An unreadable path is an error
 /// diagnostic at line 0. The same object (kind + namespace/name) loaded
-/// twice is an error on the later one; the first is kept.
+/// twice is an error on the later one; the first is kept. The limits in
+/// force ([`yaml::limits`]) apply to each file.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Loaded {
+    load_paths_with(paths, &yaml::limits())
+}
+
+/// [`load_paths`] with the given limits.
+pub fn load_paths_with<P: AsRef<Path>>(paths: &[P], limits: &Limits) -> Loaded {
     let mut inputs = Vec::new();
     for path in paths {
-        load_path(path.as_ref(), &mut inputs);
+        load_path(path.as_ref(), limits, &mut inputs);
     }
     // Every text cut into pieces, all pieces parsed in parallel, then put
     // back together file by file, in order.
@@ -174,7 +175,7 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Loaded {
         }
     }
     let parsed = parallel::map(&work, |&(_, name, line, piece)| {
-        parse_piece(name, piece, line)
+        parse_piece(name, piece, line, limits)
     });
     let owners: Vec<usize> = work.iter().map(|p| p.0).collect();
     drop(work);
@@ -212,9 +213,10 @@ impl Input {
     }
 }
 
-fn load_path(path: &Path, inputs: &mut Vec<Input>) {
+fn load_path(path: &Path, limits: &Limits, inputs: &mut Vec<Input>) {
     if path == Path::new("-") {
-        return inputs.push(read_input("<stdin>", std::io::stdin().lock()));
+        let stdin = std::io::stdin().lock();
+        return inputs.push(read_input("<stdin>", stdin, 0, limits));
     }
     match fs::metadata(path) {
         Ok(m) if m.is_dir() => {
@@ -223,39 +225,50 @@ fn load_path(path: &Path, inputs: &mut Vec<Input>) {
             walk(path, &mut files, &mut problems);
             files.sort();
             inputs.push(Input::Loaded(problems));
-            inputs.extend(files.iter().map(|f| read_file(f)));
+            inputs.extend(files.iter().map(|f| read_file(f, limits)));
         }
-        Ok(_) => inputs.push(read_file(path)),
+        Ok(_) => inputs.push(read_file(path, limits)),
         Err(e) => inputs.push(Input::Loaded(error_only(io_error(path, &e)))),
     }
 }
 
 /// Reads and decodes everything from `reader`, reported as file `name`.
 #[cfg(test)]
-pub(crate) fn load_reader(name: &str, reader: impl Read) -> Loaded {
-    match read_input(name, reader) {
-        Input::Text(name, text) => parse_str(&name, &text),
+pub(crate) fn load_reader(name: &str, reader: impl Read, limits: &Limits) -> Loaded {
+    match read_input(name, reader, 0, limits) {
+        Input::Text(name, text) => parse_str_with(&name, &text, limits),
         Input::Loaded(l) => l,
     }
 }
 
-/// Reads all of `reader` as UTF-8 text, reported as file `name`.
-fn read_input(name: &str, mut reader: impl Read) -> Input {
-    let mut bytes = Vec::new();
-    if let Err(e) = reader.read_to_end(&mut bytes) {
+/// Reads `reader` as UTF-8 text, reported as file `name`: at most
+/// `limits.input_bytes` bytes (a longer input is an error where the limit
+/// was reached, and is not read further). `size` is the expected size, if
+/// known.
+fn read_input(name: &str, reader: impl Read, size: u64, limits: &Limits) -> Input {
+    let cap = limits.input_bytes.saturating_add(1);
+    let expected = usize::try_from(size).unwrap_or(usize::MAX).min(cap);
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX);
+    if let Err(e) = reader.take(limit).read_to_end(&mut bytes) {
         return Input::Loaded(error_only(io_error(Path::new(name), &e)));
+    }
+    if bytes.len() > limits.input_bytes {
+        return Input::Loaded(error_only(limit_error(name, &limits.too_large(&bytes))));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Input::Text(name.to_string(), text),
         Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
             let message = format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
+                "not UTF-8 text (invalid byte 0x{:02x} at offset {at})",
+                bytes[at]
             );
             Input::Loaded(error_only(Diagnostic::new(
                 Severity::Error,
                 name,
-                Pos::default(),
+                yaml::pos_at(bytes, at),
                 "",
                 message,
             )))
@@ -263,9 +276,13 @@ fn read_input(name: &str, mut reader: impl Read) -> Input {
     }
 }
 
-fn read_file(path: &Path) -> Input {
+fn read_file(path: &Path, limits: &Limits) -> Input {
+    let name = path.display().to_string();
     match fs::File::open(path) {
-        Ok(f) => read_input(&path.display().to_string(), f),
+        Ok(f) => {
+            let size = f.metadata().map_or(0, |m| m.len());
+            read_input(&name, f, size, limits)
+        }
         Err(e) => Input::Loaded(error_only(io_error(path, &e))),
     }
 }

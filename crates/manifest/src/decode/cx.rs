@@ -38,6 +38,9 @@ pub(crate) fn child_path(parent: &str, key: &str) -> String {
 pub(crate) struct Cx<'f> {
     pub file: &'f str,
     pub diags: Vec<Diagnostic>,
+    /// How many of `diags` are errors: kept, not counted, since decoders
+    /// ask after every list item (counting would be quadratic).
+    errors: usize,
 }
 
 impl<'f> Cx<'f> {
@@ -45,6 +48,7 @@ impl<'f> Cx<'f> {
         Self {
             file,
             diags: Vec::new(),
+            errors: 0,
         }
     }
 
@@ -55,6 +59,7 @@ impl<'f> Cx<'f> {
         field: &str,
         message: impl Into<String>,
     ) {
+        self.errors += usize::from(severity == Severity::Error);
         self.diags
             .push(Diagnostic::new(severity, self.file, pos, field, message));
     }
@@ -75,7 +80,7 @@ impl<'f> Cx<'f> {
 
     /// How many errors so far: compare before and after decoding a part.
     pub fn error_count(&self) -> usize {
-        self.diags.iter().filter(|d| d.is_error()).count()
+        self.errors
     }
 }
 

@@ -3,12 +3,17 @@
 /// The candidate closest to `word` by edit distance (case-insensitive, a
 /// swap of two adjacent letters counting as one edit), if close enough.
 pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let allowed = if word.chars().count() <= 4 { 1 } else { 2 };
+    // The distance is at least the difference in length: skip the table
+    // (length × length) for candidates that cannot be close, e.g. for a
+    // key a megabyte long.
+    let words = word.chars().count();
     let word = word.to_ascii_lowercase();
     let best = candidates
         .iter()
+        .filter(|c| c.chars().count().abs_diff(words) <= allowed)
         .map(|c| (distance(&word, &c.to_ascii_lowercase()), *c))
         .min_by_key(|(d, _)| *d)?;
-    let allowed = if word.chars().count() <= 4 { 1 } else { 2 };
     (best.0 <= allowed).then_some(best.1)
 }
 

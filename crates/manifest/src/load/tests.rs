@@ -129,12 +129,12 @@ fn a_missing_path_is_an_error_at_line_zero() {
 
 #[test]
 fn a_reader_is_decoded_under_its_name() {
-    let l = load_reader("<stdin>", NS.as_bytes());
+    let l = load_reader("<stdin>", NS.as_bytes(), &Limits::DEFAULT);
     assert_eq!(
         l.objects[0].source().map(|s| s.file.as_str()),
         Some("<stdin>")
     );
-    let l = load_reader("<stdin>", &[0xff, 0xfe][..]);
+    let l = load_reader("<stdin>", &[0xff, 0xfe][..], &Limits::DEFAULT);
     assert!(l.diagnostics[0].message.starts_with("not UTF-8"));
 }
 
@@ -203,9 +203,9 @@ fn pieces_read_in_parallel_equal_the_whole_text_read_at_once() {
         let at = piece.as_ptr() as usize - text.as_ptr() as usize;
         assert_eq!(text[..at].matches('\n').count() + 1, *line);
     }
-    let whole = file_loaded(vec![parse_piece("big.yaml", &text, 1)]);
+    let whole = file_loaded(vec![parse_piece("big.yaml", &text, 1, &Limits::DEFAULT)]);
     let parallel = file_loaded(parallel::map(&cut, |&(line, p)| {
-        parse_piece("big.yaml", p, line)
+        parse_piece("big.yaml", p, line, &Limits::DEFAULT)
     }));
     assert_eq!(format!("{parallel:?}"), format!("{whole:?}"));
     assert_eq!(
