@@ -8,9 +8,17 @@ mod common;
 use common::{can_run, Lab};
 
 impl Lab {
+    /// Up, with no periodic drift check: these tests show what the verbs
+    /// alone do (lab_drift.rs tests the check).
     fn new(tag: &str) -> Lab {
         let lab = Lab::named(tag);
-        lab.ok(&["up"]);
+        let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["lab", "up"])
+            .env("PALISADE_LAB", &lab.0)
+            .env("PALISADE_LAB_DRIFT_CHECK", "0")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         lab
     }
 
