@@ -119,10 +119,12 @@ fn rejected_input_is_reported_and_exits_2() {
     let o = check(&["cluster.yaml", "-"], Some(bad));
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("rejected", stderr(&o));
-    assert!(
-        stdout(&o).contains("ALLOWED"),
-        "the rejected policy does not exist, as on a cluster"
-    );
+    // The error is still reported (exit 2), but a policy whose only errors
+    // are in its rules still selects its pods: it is read as allowing
+    // nothing (fail closed), and the explanation says so.
+    let out = stdout(&o);
+    assert!(out.contains("DENIED"), "{out}");
+    assert!(out.contains("isolated by ns-1/x, which palisade cannot enforce (field spec.ingress[0].from[0].ipBlock.cidr"), "{out}");
 }
 
 #[test]
