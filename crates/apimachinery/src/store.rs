@@ -310,6 +310,21 @@ impl Store {
         self.uids = self.rv;
         self.history.clear();
     }
+
+    /// Replays one saved change (a journal's line) at revision `rv`:
+    /// `Some` puts the object as it was, `None` removes it.
+    pub fn replay(&mut self, key: ObjectKey, obj: Option<Value>, rv: u64) {
+        match obj {
+            Some(o) => {
+                self.objects.insert(key, Arc::new(o));
+            }
+            None => {
+                self.objects.remove(&key);
+            }
+        }
+        self.rv = self.rv.max(rv);
+        self.uids = self.uids.max(self.rv);
+    }
 }
 
 fn has_spec(obj: &Value) -> bool {

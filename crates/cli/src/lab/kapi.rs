@@ -31,6 +31,8 @@ use super::state::{LabState, LAB_NODE};
 pub const KUBECONFIG: &str = "kubeconfig";
 const CREDENTIALS: &str = "apiserver.json";
 const OBJECTS: &str = "objects.json";
+/// The changes since `objects.json` was written, one JSON line each.
+const JOURNAL: &str = "objects.journal";
 const ADDRESS: &str = "apiserver.address";
 
 /// Service cluster IPs: 10.96.0.10 and up (10.96.0.0/16).
@@ -74,6 +76,7 @@ pub fn start(lab: &str, pods: Arc<dyn Pods>) -> Result<LabApi> {
     let registry = palisade_apiserver::kinds::builtin();
     let mut store = Store::default();
     load_objects(&registry, &mut store, &dir.join(OBJECTS))?;
+    replay_journal(&registry, &mut store, &dir.join(JOURNAL))?;
     let api = Api::new(registry, Box::new(LabAdmission), store);
     ensure_node(&api);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -145,22 +148,164 @@ fn ensure_node(api: &Api) {
     }
 }
 
-/// Saves every object (replaced atomically).
-pub fn save_objects(lab: &str, api: &Api) -> Result<()> {
+/// One saved object.
+#[derive(serde::Serialize)]
+struct Saved<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    plural: &'a str,
+    object: &'a Value,
+}
+
+/// Saves every object (replaced atomically). The store's lock is held only
+/// to take the objects (shared, not copied).
+pub fn save_objects(lab: &str, api: &Api) -> Result<u64> {
     let (objects, revision) = {
         let store = api.store();
-        let objects: Vec<Value> = store
-            .objects()
-            .map(|(k, o)| {
-                let r = api.resource(k.kind);
-                json!({"apiVersion": r.api_version(), "plural": r.plural, "object": o})
-            })
-            .collect();
+        let objects: Vec<(usize, Arc<Value>)> =
+            store.objects().map(|(k, o)| (k.kind, o.clone())).collect();
         (objects, store.revision())
     };
+    let saved: Vec<Saved> = objects
+        .iter()
+        .map(|(kind, o)| {
+            let r = api.resource(*kind);
+            Saved {
+                api_version: r.api_version(),
+                plural: r.plural,
+                object: o,
+            }
+        })
+        .collect();
     let path = LabState::dir(lab).join(OBJECTS);
-    let text = serde_json::to_vec(&json!({"revision": revision, "objects": objects}))?;
-    tls::write_private(&path, &text).context("saving the lab's API objects")
+    let text = serde_json::to_vec(&json!({"revision": revision, "objects": saved}))?;
+    tls::write_private(&path, &text).context("saving the lab's API objects")?;
+    Ok(revision)
+}
+
+/// The API's changes, written before the node announces them realized
+/// (so before any writer is answered): a restarted controller replays
+/// them over `objects.json`, and nothing that was answered is lost. The
+/// saver thread writes `objects.json` and then drops the lines it holds.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: std::sync::Mutex<std::fs::File>,
+}
+
+/// One journal line.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Line<'a> {
+    rv: u64,
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    plural: String,
+    namespace: String,
+    name: String,
+    /// `None`: deleted.
+    #[serde(borrow)]
+    object: Option<std::borrow::Cow<'a, serde_json::value::RawValue>>,
+}
+
+fn open_append(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}
+
+impl Journal {
+    pub fn open(lab: &str) -> Result<Journal> {
+        let path = LabState::dir(lab).join(JOURNAL);
+        let file = open_append(&path).with_context(|| format!("opening {}", path.display()))?;
+        Ok(Journal {
+            path,
+            file: std::sync::Mutex::new(file),
+        })
+    }
+
+    /// Appends `events` (one write).
+    pub fn append(
+        &self,
+        api: &Api,
+        events: &[Arc<palisade_apimachinery::store::Event>],
+    ) -> Result<()> {
+        use std::io::Write;
+        let mut text = Vec::new();
+        for e in events {
+            let r = api.resource(e.key.kind);
+            let raw = match e.ty {
+                palisade_apimachinery::store::EventType::Deleted => None,
+                _ => Some(std::borrow::Cow::Owned(serde_json::value::to_raw_value(
+                    &*e.object,
+                )?)),
+            };
+            let line = Line {
+                rv: e.rv,
+                api_version: r.api_version(),
+                plural: r.plural.to_string(),
+                namespace: e.key.namespace.clone(),
+                name: e.key.name.clone(),
+                object: raw,
+            };
+            serde_json::to_writer(&mut text, &line)?;
+            text.push(b'\n');
+        }
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.write_all(&text)
+            .with_context(|| format!("writing {}", self.path.display()))
+    }
+
+    /// Drops the lines of revisions up to `upto` (saved in `objects.json`).
+    pub fn compact(&self, upto: u64) -> Result<()> {
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        let kept: String = text
+            .lines()
+            .filter(|l| serde_json::from_str::<Line>(l).is_ok_and(|line| line.rv > upto))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        tls::write_private(&self.path, kept.as_bytes())?;
+        *f = open_append(&self.path)?;
+        Ok(())
+    }
+}
+
+/// Replays the journal's lines after the snapshot's revision.
+fn replay_journal(registry: &Registry, store: &mut Store, path: &std::path::Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(());
+    };
+    let snapshot = store.revision();
+    for l in text.lines() {
+        // A line cut short by a crash is the last one: it was never answered.
+        let Ok(line) = serde_json::from_str::<Line>(l) else {
+            break;
+        };
+        if line.rv <= snapshot {
+            continue;
+        }
+        let Some(kind) = registry
+            .resources()
+            .iter()
+            .position(|r| r.api_version() == line.api_version && r.plural == line.plural)
+        else {
+            continue;
+        };
+        let obj = match &line.object {
+            Some(raw) => Some(serde_json::from_str(raw.get())?),
+            None => None,
+        };
+        let key = ObjectKey {
+            kind,
+            namespace: line.namespace.clone(),
+            name: line.name.clone(),
+        };
+        store.replay(key, obj, line.rv);
+    }
+    Ok(())
 }
 
 /// Writes the objects a lab starts with (before its controller starts):

@@ -42,6 +42,11 @@ impl Touched {
         })
     }
 
+    /// Nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.namespaces.is_empty() && self.pods.is_empty() && self.policies.is_empty()
+    }
+
     pub fn add(&mut self, t: Touch) {
         match t {
             Touch::Namespace(n) => _ = self.namespaces.insert(n),
@@ -202,7 +207,10 @@ mod tests {
         let mut s = LabState::new("t");
         c.namespaces().for_each(|ns| s.add_namespace(ns));
         for p in c.pods() {
-            let node = p.node_name.clone().filter(|n| n != super::super::state::LAB_NODE);
+            let node = p
+                .node_name
+                .clone()
+                .filter(|n| n != super::super::state::LAB_NODE);
             s.pods.insert(p.id(), LabPod::from_model(p, true, node));
         }
         for p in c.policies() {

@@ -122,19 +122,30 @@ pub struct Realizer {
     start: Vec<PodId>,
     /// Exit codes seen, per pod (for pods that are not restarted).
     exited: BTreeMap<PodId, i32>,
+    /// Every change, written before it is announced realized.
+    journal: Arc<kapi::Journal>,
+    /// A Service changed in this batch (its DNAT and hosts files are
+    /// rewritten at the commit).
+    services_changed: bool,
     /// Asks the saver thread to write `objects.json` (off the batch's path:
     /// at 10,000 pods it is megabytes of JSON).
     save: Sender<()>,
 }
 
+/// How long the saver waits for more changes before it writes.
+const SAVE_DELAY: Duration = Duration::from_millis(250);
+
 /// Saves the API's objects whenever asked, coalescing requests that come
 /// while it writes.
-fn saver(lab: String, api: Arc<Api>) -> Sender<()> {
+fn saver(lab: String, api: Arc<Api>, journal: Arc<kapi::Journal>) -> Sender<()> {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         while rx.recv().is_ok() {
+            // A burst of changes (an import, a rollout) is one save.
+            std::thread::sleep(SAVE_DELAY);
             while rx.try_recv().is_ok() {}
-            if let Err(e) = kapi::save_objects(&lab, &api) {
+            let saved = kapi::save_objects(&lab, &api).and_then(|rv| journal.compact(rv));
+            if let Err(e) = saved {
                 eprintln!("realizer: {e:#}");
             }
         }
@@ -185,7 +196,10 @@ fn pod_id(e: &Event) -> PodId {
 
 impl Realizer {
     pub fn new(lab: Lab, lab_api: &LabApi, procs: Arc<Procs>) -> Realizer {
-        let save = saver(procs.lab.clone(), lab_api.api.clone());
+        let journal = Arc::new(
+            kapi::Journal::open(&procs.lab).expect("the lab's state directory is writable"),
+        );
+        let save = saver(procs.lab.clone(), lab_api.api.clone(), journal.clone());
         Realizer {
             kinds: kinds(&lab_api.api),
             lab,
@@ -196,6 +210,8 @@ impl Realizer {
             start: vec![],
             exited: BTreeMap::new(),
             save,
+            journal,
+            services_changed: false,
         }
     }
 
@@ -267,10 +283,12 @@ impl Realizer {
         let mut top = 0;
         let mut replies = vec![];
         let mut resync = false;
+        let mut events = vec![];
         for m in msgs {
             match m {
                 Msg::Event(e) => {
                     top = top.max(e.rv);
+                    events.push(e.clone());
                     if let Err(err) = self.apply(&e) {
                         eprintln!(
                             "realizer: {} {}/{}: {err:#}",
@@ -288,8 +306,11 @@ impl Realizer {
             self.resync()
         } else if !replies.is_empty() {
             self.lab.repair()
-        } else {
+        } else if self.lab.pending() || std::mem::take(&mut self.services_changed) {
             self.commit()
+        } else {
+            // Nothing the node realizes changed (a status, a Deployment).
+            Ok(())
         };
         for r in replies {
             let _ = r.send(result.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
@@ -298,6 +319,16 @@ impl Realizer {
             eprintln!("realizer: ERROR programming the node: {e:#}");
         }
         self.start_pods();
+        // Nothing is announced (answered) before it is written down.
+        let written = if resync {
+            kapi::save_objects(&self.lab.state.name, &self.api)
+                .and_then(|rv| self.journal.compact(rv))
+        } else {
+            self.journal.append(&self.api, &events)
+        };
+        if let Err(e) = written {
+            eprintln!("realizer: {e:#}");
+        }
         self.announce(top);
         let _ = self.save.send(());
         result
@@ -445,6 +476,7 @@ impl Realizer {
     }
 
     fn service(&mut self, e: &Event) -> Result<()> {
+        self.services_changed = true;
         let id = PodId::new(&e.key.namespace, &e.key.name);
         if e.ty == EventType::Deleted {
             if self.lab.state().services.contains_key(&id) {
@@ -623,6 +655,9 @@ impl Realizer {
     /// Starts the processes of the pods made real in this batch and
     /// reports them running.
     fn start_pods(&mut self) {
+        if self.start.is_empty() {
+            return;
+        }
         for id in std::mem::take(&mut self.start) {
             let status = match self.start_pod(&id, 0) {
                 Ok(()) => self.running_status(&id, 0),

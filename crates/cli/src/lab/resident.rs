@@ -107,6 +107,11 @@ impl Lab {
         self.touched.add(t);
     }
 
+    /// Something was touched since the last commit.
+    pub fn pending(&self) -> bool {
+        !self.touched.is_empty()
+    }
+
     pub fn log_path(&self, id: &PodId) -> PathBuf {
         LabState::log_path(&self.state.name, id)
     }
