@@ -79,6 +79,7 @@ pub fn start(lab: &str, pods: Arc<dyn Pods>) -> Result<LabApi> {
     replay_journal(&registry, &mut store, &dir.join(JOURNAL))?;
     let api = Api::new(registry, Box::new(LabAdmission), store);
     ensure_node(&api);
+    ensure_namespaces(&api);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("apiserver")
@@ -121,6 +122,21 @@ pub fn start(lab: &str, pods: Arc<dyn Pods>) -> Result<LabApi> {
         realized,
         address,
     })
+}
+
+/// The namespaces every cluster has (`kubectl run` without `-n` uses
+/// `default`).
+fn ensure_namespaces(api: &Api) {
+    let Some(kind) = api.kind("", "v1", "namespaces") else {
+        return;
+    };
+    for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        if api.get(kind, "", name).is_err() {
+            if let Err(e) = api.create(kind, "", json!({"metadata": {"name": name}}), false) {
+                eprintln!("apiserver: creating namespace {name}: {e}");
+            }
+        }
+    }
 }
 
 /// The lab's node as an object (`kubectl get nodes`).
