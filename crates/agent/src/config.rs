@@ -53,6 +53,13 @@ pub struct Config {
     #[arg(long, env = "PALISADE_RESYNC", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub resync: Duration,
 
+    /// How often the agent asks the kernel whether anyone else changed
+    /// nftables (the nf_tables generation id, one netlink request); a
+    /// change not made by the agent triggers a read-back and repair at
+    /// once. `0` turns the check off (drift is then repaired at --resync).
+    #[arg(long, env = "PALISADE_DRIFT_CHECK", default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub drift_check: Duration,
+
     /// The longest wait between two attempts to reach the API server
     /// (reconnects back off exponentially from 500ms up to this).
     #[arg(long, env = "PALISADE_MAX_BACKOFF", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
@@ -182,6 +189,7 @@ impl Config {
             table: "palisade".into(),
             coalesce: Duration::from_millis(100),
             resync: Duration::from_secs(60),
+            drift_check: Duration::from_secs(2),
             max_backoff: Duration::from_secs(30),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             log_format: LogFormat::Text,
@@ -279,6 +287,7 @@ mod tests {
         assert_eq!(cli.config.node_name.as_deref(), Some("n1"));
         assert_eq!(cli.config.coalesce, Duration::from_millis(100));
         assert_eq!(cli.config.resync, Duration::from_secs(60));
+        assert_eq!(cli.config.drift_check, Duration::from_secs(2));
         assert_eq!(cli.config.table, "palisade");
         assert!(!cli.config.fail_closed);
         assert_eq!(cli.config.flows_access, FlowsAccess::Loopback);

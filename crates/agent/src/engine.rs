@@ -6,6 +6,7 @@
 //!                          v
 //!   Idle --change--> Due(event, after the coalescing window) --> Idle
 //!   Idle --resync timer--> Due(resync) --> Idle
+//!   Idle --drift check: generation moved--> Due(drift, now) --> Idle
 //!   Due(any) --failed--> Due(retry, backed off) --> ...
 //! ```
 //!
@@ -44,6 +45,8 @@ enum Phase {
 pub struct Timing {
     pub coalesce: Duration,
     pub resync: Duration,
+    /// Between two checks of the nf_tables generation; zero: no check.
+    pub drift_check: Duration,
 }
 
 /// The loop and what it works with.
@@ -55,6 +58,7 @@ pub struct Engine {
     pub health: Arc<Health>,
     pub timing: Timing,
     next_resync: Instant,
+    next_drift_check: Instant,
     retry_delay: Duration,
 }
 
@@ -76,6 +80,7 @@ impl Engine {
             health,
             timing,
             next_resync: Instant::now() + timing.resync,
+            next_drift_check: Instant::now() + timing.drift_check,
             retry_delay: FIRST_RETRY,
         }
     }
@@ -115,11 +120,50 @@ impl Engine {
                 _ = tokio::time::sleep_until(self.next_resync) => {
                     Some(Phase::Due { at: Instant::now(), trigger: Trigger::Resync })
                 }
+                moved = self.drift_check(), if !self.timing.drift_check.is_zero() => {
+                    self.next_drift_check = Instant::now() + self.timing.drift_check;
+                    Some(match moved {
+                        true => Phase::Due { at: Instant::now(), trigger: Trigger::Drift },
+                        false => Phase::Idle,
+                    })
+                }
             },
             Phase::Due { at, trigger } => {
                 tokio::time::sleep_until(at).await;
                 self.reconcile(trigger).await
             }
+        }
+    }
+
+    /// At the next check time: whether the nf_tables generation moved since
+    /// the agent's own last commit (someone else committed to nftables).
+    async fn drift_check(&self) -> bool {
+        tokio::time::sleep_until(self.next_drift_check).await;
+        let Some(applier) = &self.applier else {
+            return false;
+        };
+        let (netns, ours) = (applier.netns.clone(), applier.generation);
+        let Some(ours) = ours else {
+            return false;
+        };
+        let now = tokio::task::spawn_blocking(move || {
+            palisade_nft::netlink::generation(netns.as_deref())
+        })
+        .await;
+        match now {
+            Ok(Ok(now)) if now != ours => {
+                debug!(
+                    ours,
+                    now, "nf_tables generation moved; reading the table back"
+                );
+                true
+            }
+            Ok(Ok(_)) => false,
+            Ok(Err(e)) => {
+                debug!(error = %e, "could not read the nf_tables generation");
+                false
+            }
+            Err(_) => false,
         }
     }
 
@@ -174,9 +218,15 @@ impl Engine {
             self.metrics.event_to_kernel(since.elapsed());
         }
         let local_pods = applier.source.last.as_ref().map_or(0, |s| s.local_pods);
-        log_applied(trigger, report, local_pods, took);
+        log_applied(trigger, report, local_pods, took, &applier.drift);
+        let repaired = matches!(trigger, Trigger::Resync | Trigger::Drift)
+            && report.kind != ApplyKind::Unchanged;
+        if repaired {
+            self.metrics.drift_repaired();
+        }
         self.health.reconciled(None);
         self.retry_delay = FIRST_RETRY;
+        self.next_drift_check = Instant::now() + self.timing.drift_check;
         if trigger != Trigger::Event {
             self.next_resync = Instant::now() + self.timing.resync;
         }
@@ -225,12 +275,24 @@ fn kind_name(kind: ApplyKind) -> &'static str {
 }
 
 /// One line per reconcile that changed something; drift found by a resync
-/// is a warning.
-fn log_applied(trigger: Trigger, report: &ApplyReport, local_pods: usize, took: Duration) {
+/// or a drift check is a warning naming what was repaired.
+fn log_applied(
+    trigger: Trigger,
+    report: &ApplyReport,
+    local_pods: usize,
+    took: Duration,
+    drift: &[String],
+) {
     let (name, result, lines) = (trigger.name(), kind_name(report.kind), report.lines);
     match (trigger, report.kind) {
         (_, ApplyKind::Unchanged) => debug!(trigger = name, ?took, "in line"),
-        (Trigger::Resync, _) => warn!(trigger = name, result, lines, "repaired drift in the table"),
+        (Trigger::Resync | Trigger::Drift, _) => {
+            let repaired = match drift.is_empty() {
+                true => "the table".to_string(),
+                false => drift.join(", "),
+            };
+            warn!(trigger = name, result, lines, %repaired, ?took, "repaired drift in the table")
+        }
         _ => info!(
             trigger = name,
             result,

@@ -39,6 +39,8 @@ pub struct Metrics {
     ready: Gauge,
     bridge_bypass: Gauge,
     failclosed_addresses: Gauge,
+    drift_repairs: Counter,
+    drift_last_repair: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -69,6 +71,8 @@ impl Metrics {
             ready: Gauge::default(),
             bridge_bypass: Gauge::default(),
             failclosed_addresses: Gauge::default(),
+            drift_repairs: Counter::default(),
+            drift_last_repair: Gauge::default(),
         };
         m.register();
         m
@@ -152,6 +156,16 @@ impl Metrics {
             "failclosed_known_addresses",
             "Pod addresses let through by fail-closed mode",
             self.failclosed_addresses.clone(),
+        );
+        r.register(
+            "drift_repairs",
+            "Read-backs (drift check or resync) that found the table changed by someone else and repaired it",
+            self.drift_repairs.clone(),
+        );
+        r.register(
+            "drift_last_repair_timestamp_seconds",
+            "Unix time of the last drift repair (0: none yet)",
+            self.drift_last_repair.clone(),
         );
     }
 
@@ -241,6 +255,14 @@ impl Metrics {
         self.bridge_bypass.set(i64::from(bypass));
     }
 
+    pub fn drift_repaired(&self) {
+        self.drift_repairs.inc();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        self.drift_last_repair.set(now.as_secs_f64());
+    }
+
     pub fn failclosed_addresses(&self, n: usize) {
         self.failclosed_addresses.set(gauge(n));
     }
@@ -272,6 +294,8 @@ mod tests {
             "palisade_local_pods",
             "palisade_nft_elements",
             "palisade_last_sync_timestamp_seconds",
+            "palisade_drift_repairs_total 0",
+            "palisade_drift_last_repair_timestamp_seconds 0",
         ] {
             assert!(text.contains(name), "{name} missing from\n{text}");
         }

@@ -177,6 +177,7 @@ pub async fn start(config: Config, client: Client) -> anyhow::Result<Running> {
         Timing {
             coalesce: config.coalesce,
             resync: config.resync,
+            drift_check: config.drift_check,
         },
     );
     tasks.spawn(engine.run(stopped));
@@ -216,6 +217,9 @@ fn applier(config: &Config, node: &str, shared: &SharedRef) -> Applier {
         known: None,
         failclosed,
         flows: None,
+        netns: config.netns.clone(),
+        generation: None,
+        drift: Vec::new(),
     }
 }
 

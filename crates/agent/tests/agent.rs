@@ -375,6 +375,83 @@ async fn the_periodic_resync_repairs_drift() {
     agent.stop().await;
 }
 
+/// Drift is found between resyncs: a base chain deleted by someone else is
+/// back within the drift check (`--drift-check`, here 200 ms; the resync
+/// is an hour away), counted and time-stamped; the agent's own updates
+/// (policy and pod changes) are not counted as drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_base_chain_is_repaired_within_the_drift_check() {
+    let Some(world) = World::new().await else {
+        return;
+    };
+    let mut config = world.config();
+    config.resync = Duration::from_secs(3600);
+    config.drift_check = Duration::from_millis(200);
+    let agent = world.agent(config).await;
+    programmed(&world).await;
+    let repairs = "palisade_drift_repairs_total";
+    let last = "palisade_drift_last_repair_timestamp_seconds";
+
+    // Our own updates move the generation too; they are not drift.
+    world.api.apply(
+        "networkpolicies",
+        policy(
+            "ns-1",
+            "db-from-team-a",
+            "db",
+            json!([{"namespaceSelector": {"matchLabels": {"team": "a"}}}]),
+        ),
+    );
+    eventually("db isolated", || ingress_chain(&world.table()?, DB)).await;
+    world.api.delete("pods", "ns-1/db");
+    eventually("db gone", || {
+        ingress_chain(&world.table()?, DB).is_none().then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let text = get(&agent, "/metrics").await.1;
+    assert_eq!(metric(&text, repairs), 0.0, "{text}");
+    assert_eq!(metric(&text, last), 0.0, "{text}");
+    let unchanged = "palisade_reconciles_total{trigger=\"drift\"";
+    assert!(
+        !text.contains(unchanged),
+        "a drift read-back after our own update\n{text}"
+    );
+
+    let base = world
+        .table()
+        .unwrap()
+        .chains
+        .into_iter()
+        .find(|(_, c)| c.hook.as_ref().is_some_and(|h| h.hook == "forward"))
+        .map(|(name, _)| name)
+        .expect("a base chain on the forward hook");
+    // The chain must be emptied (it is a vmap's neighbour, not referenced).
+    let (ok, out) = world.ns.nft(&["flush", "chain", "inet", "palisade", &base]);
+    assert!(ok, "{out}");
+    let (ok, out) = world
+        .ns
+        .nft(&["delete", "chain", "inet", "palisade", &base]);
+    assert!(ok, "{out}");
+    assert!(!world.table().unwrap().chains.contains_key(&base));
+    let (_, took) = eventually("base chain restored", || {
+        world.table()?.chains.contains_key(&base).then_some(())
+    })
+    .await;
+    assert!(took < Duration::from_secs(2), "restored after {took:?}");
+    metric_reaches(&agent, repairs, 1.0).await;
+    let text = get(&agent, "/metrics").await.1;
+    assert!(metric(&text, last) > 1.0e9, "{text}");
+    let drift =
+        |result| format!("palisade_reconciles_total{{trigger=\"drift\",result=\"{result}\"}}");
+    let repaired = metric(&text, &drift("delta")) + metric(&text, &drift("full"));
+    assert_eq!(
+        repaired, 1.0,
+        "repaired by the drift check, not a resync\n{text}"
+    );
+    agent.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_closed_lets_only_known_pod_addresses_through() {
     let Some(world) = World::new().await else {

@@ -53,7 +53,7 @@ pub fn full_load(rs: &Ruleset, table: &str) -> Result<Batch, crate::ApplyError> 
     let desired = crate::desired::Desired::from_ir(rs)?;
     full_batch(&desired, table, 1).map_err(|e| crate::ApplyError::Encode(e.to_string()))
 }
-pub use socket::{send, NetlinkError};
+pub use socket::{generation, send, NetlinkError};
 
 /// The element-only batch from the table `old` programmed to the one `new`
 /// wants (as [`crate::Nft::reconcile_from`] sends it), or `None` when the

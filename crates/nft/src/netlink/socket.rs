@@ -131,6 +131,109 @@ fn send_on(fd: &OwnedFd, batch: &Batch) -> Result<(), NetlinkError> {
     }
 }
 
+/// `NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN` and its answer `NEWGEN`.
+const MSG_GETGEN: u16 = (10 << 8) | 16;
+const MSG_NEWGEN: u16 = (10 << 8) | 15;
+/// `NFTA_GEN_ID`.
+const GEN_ID: u16 = 1;
+/// `NLM_F_REQUEST`.
+const F_REQUEST: u16 = 1;
+
+/// The nf_tables generation of `netns` (`None`: ours): a number the kernel
+/// bumps on every committed transaction, by anyone, in that namespace. One
+/// small request and answer on the kept socket, no table read.
+pub fn generation(netns: Option<&str>) -> Result<u32, NetlinkError> {
+    let (fd, key) = take(netns).map_err(|source| NetlinkError::Socket {
+        netns: netns.map(String::from),
+        source,
+    })?;
+    let result = generation_on(&fd);
+    if result.is_ok() {
+        give_back(key, fd);
+    }
+    result
+}
+
+fn generation_on(fd: &OwnedFd) -> Result<u32, NetlinkError> {
+    let io = |step| {
+        move |e: nix::Error| NetlinkError::Io {
+            step,
+            source: e.into(),
+        }
+    };
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed) | 0x8000_0000;
+    let mut msg = Vec::with_capacity(20);
+    msg.extend_from_slice(&20u32.to_ne_bytes());
+    msg.extend_from_slice(&MSG_GETGEN.to_ne_bytes());
+    msg.extend_from_slice(&F_REQUEST.to_ne_bytes());
+    msg.extend_from_slice(&seq.to_ne_bytes());
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel's
+    msg.extend_from_slice(&[0, 0, 0, 0]); // nfgenmsg: AF_UNSPEC, v0, res_id 0
+    sendto(
+        fd.as_raw_fd(),
+        &msg,
+        &NetlinkAddr::new(0, 0),
+        MsgFlags::empty(),
+    )
+    .map_err(io("send"))?;
+    let mut buf = vec![0u8; 1 << 12];
+    loop {
+        // Blocking, bounded by the socket's receive timeout.
+        let n = recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()).map_err(io("receive"))?;
+        match parse_gen(&buf[..n], seq) {
+            Some(Ok(id)) => return Ok(id),
+            Some(Err(errno)) => {
+                let source = std::io::Error::from_raw_os_error(-errno);
+                return Err(NetlinkError::Io {
+                    step: "generation",
+                    source,
+                });
+            }
+            None => continue, // an answer to something else (none expected)
+        }
+    }
+}
+
+/// The generation id in the `NEWGEN` answering `seq` in a datagram, or the
+/// error the kernel answered it with; `None` when neither is there.
+pub(super) fn parse_gen(mut buf: &[u8], seq: u32) -> Option<Result<u32, i32>> {
+    let u32_at = |b: &[u8], i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+    while buf.len() >= 16 {
+        let len = (u32_at(buf, 0) as usize).min(buf.len());
+        if len < 16 {
+            return None;
+        }
+        let kind = u16::from_ne_bytes([buf[4], buf[5]]);
+        let msg = &buf[..len];
+        if u32_at(msg, 8) == seq {
+            if kind == NLMSG_ERROR && len >= 20 {
+                let errno = i32::from_ne_bytes(msg[16..20].try_into().expect("4 bytes"));
+                if errno != 0 {
+                    return Some(Err(errno));
+                }
+            }
+            if kind == MSG_NEWGEN {
+                let mut attrs = msg.get(20..).unwrap_or_default();
+                while attrs.len() >= 4 {
+                    let alen = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
+                    let akind = u16::from_ne_bytes([attrs[2], attrs[3]]) & 0x3fff;
+                    if alen < 4 || alen > attrs.len() {
+                        break;
+                    }
+                    if akind == GEN_ID && alen == 8 {
+                        let id = u32::from_be_bytes(attrs[4..8].try_into().expect("4 bytes"));
+                        return Some(Ok(id));
+                    }
+                    attrs = &attrs[alen.next_multiple_of(4).min(attrs.len())..];
+                }
+            }
+        }
+        buf = &buf[len.next_multiple_of(4).min(buf.len())..];
+    }
+    None
+}
+
 /// Sizes the socket's buffers for `batch`: the whole batch goes out in one
 /// `sendto` (the kernel takes a batch from one datagram, and refuses one
 /// larger than the send buffer less a little), and the answers (an error

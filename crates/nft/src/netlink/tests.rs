@@ -126,3 +126,30 @@ fn acks_are_read_with_their_sequence_numbers() {
     }
     assert_eq!(socket::acks(&datagram), [(5, 0), (6, -2)]);
 }
+
+#[test]
+fn the_generation_is_read_from_its_answer() {
+    // NEWGEN (seq 9): nfgenmsg, NFTA_GEN_ID 0x01020304, NFTA_GEN_PROC_PID.
+    let mut datagram = Vec::new();
+    datagram.extend_from_slice(&36u32.to_ne_bytes());
+    datagram.extend_from_slice(&((10u16 << 8) | 15).to_ne_bytes());
+    datagram.extend_from_slice(&0u16.to_ne_bytes());
+    datagram.extend_from_slice(&9u32.to_ne_bytes());
+    datagram.extend_from_slice(&0u32.to_ne_bytes());
+    datagram.extend_from_slice(&[0, 0, 3, 4]);
+    datagram.extend_from_slice(&[8, 0, 1, 0, 1, 2, 3, 4]);
+    datagram.extend_from_slice(&[8, 0, 2, 0, 0, 0, 0, 7]);
+    assert_eq!(socket::parse_gen(&datagram, 9), Some(Ok(0x0102_0304)));
+    assert_eq!(socket::parse_gen(&datagram, 8), None);
+    assert_eq!(socket::parse_gen(&datagram[..20], 9), None);
+    // An error answer to it.
+    let mut error = Vec::new();
+    error.extend_from_slice(&36u32.to_ne_bytes());
+    error.extend_from_slice(&2u16.to_ne_bytes());
+    error.extend_from_slice(&0u16.to_ne_bytes());
+    error.extend_from_slice(&9u32.to_ne_bytes());
+    error.extend_from_slice(&0u32.to_ne_bytes());
+    error.extend_from_slice(&(-1i32).to_ne_bytes());
+    error.extend_from_slice(&[0; 16]);
+    assert_eq!(socket::parse_gen(&error, 9), Some(Err(-1)));
+}
