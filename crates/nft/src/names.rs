@@ -7,7 +7,7 @@
 //! [`crate::layout`] and checked against a real kernel in the tests.
 
 /// nft limits names to 255 bytes; we stay well below.
-const MAX_NAME: usize = 200;
+pub(crate) const MAX_NAME: usize = 200;
 
 /// nft stores a comment of at most 128 bytes including its terminating NUL.
 pub const MAX_COMMENT: usize = 127;

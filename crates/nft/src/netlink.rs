@@ -105,3 +105,30 @@ pub fn set_key(element: &Element, fields: &[Datatype]) -> Option<Elem> {
 
 #[cfg(test)]
 mod tests;
+
+/// One rule encoded alone (a `NEWRULE` in chain `c_x` of table
+/// `palisade`), for the fuzzers (`tests/fuzz.rs`, `fuzz/`): `interval`
+/// says which sets hold intervals.
+#[doc(hidden)]
+pub fn encode_rule(
+    text: &str,
+    comment: &str,
+    interval: &dyn Fn(&str) -> bool,
+) -> Result<Batch, Unsupported> {
+    let mut batch = Batch::new(1);
+    let rule = crate::fingerprint::RenderedRule {
+        text: text.into(),
+        comment: comment.into(),
+        fingerprint: String::new(),
+    };
+    expr::new_rule(
+        &mut batch,
+        "palisade",
+        "c_x",
+        &rule,
+        &|_| None,
+        interval,
+        "rule",
+    )?;
+    Ok(batch.finish())
+}

@@ -32,6 +32,14 @@ const NETWORK: u32 = 1;
 const TRANSPORT: u32 = 2;
 const VERDICT_DROP: u32 = 0;
 const VERDICT_ACCEPT: u32 = 1;
+/// `NFT_RULE_MAXEXPRS`: the kernel refuses a rule with more expressions
+/// (and with these at most 128 expressions stay far below an attribute's
+/// 64 KiB).
+const MAX_EXPRS: usize = 128;
+/// `NFT_REG32_COUNT`: a lookup key spans at most 16 32-bit registers.
+const MAX_KEY_WORDS: u32 = 16;
+/// `NF_LOG_PREFIXLEN` less the NUL.
+const MAX_LOG_PREFIX: usize = 127;
 
 /// The nf_tables `NFPROTO_*` of an `ip`/`ip6` field or `meta nfproto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +90,13 @@ pub(crate) fn new_rule(
         ids,
         interval,
         nfproto: None,
+        exprs: 0,
     };
-    w.statements(&tokens(&rule.text)?)?;
+    let words = tokens(&rule.text)?;
+    if words.is_empty() {
+        return Err(Unsupported("empty rule"));
+    }
+    w.statements(&words)?;
     batch.end(list);
     let mut udata = Vec::new();
     udata_string(&mut udata, UDATA_RULE_COMMENT, &rule.comment)?;
@@ -116,12 +129,40 @@ struct Writer<'a, 'b> {
     interval: IsInterval<'b>,
     /// The family the rule has already checked (`meta nfproto`).
     nfproto: Option<Nfproto>,
+    /// Expressions written so far.
+    exprs: usize,
+}
+
+/// A set or counter name as the renderer writes them (an ASCII letter,
+/// then letters, digits and underscores, at most [`MAX_NAME`] bytes).
+fn name(text: &str) -> Result<&str, Unsupported> {
+    let ok = text.len() <= crate::names::MAX_NAME
+        && text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ok.then_some(text).ok_or(Unsupported("name"))
+}
+
+/// A set reference, `@NAME`.
+fn set_name(text: &str) -> Result<&str, Unsupported> {
+    name(text.strip_prefix('@').ok_or(Unsupported("rule text"))?)
+}
+
+/// A decimal number as nft reads it: digits only (Rust's parsers also
+/// take a leading `+`).
+fn number<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, Unsupported> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Unsupported(what));
+    }
+    text.parse().map_err(|_| Unsupported(what))
 }
 
 impl Writer<'_, '_> {
     fn statements<'t>(&mut self, mut t: &'t [&'t str]) -> Result<(), Unsupported> {
         while !t.is_empty() {
             t = self.statement(t)?;
+            if self.exprs > MAX_EXPRS {
+                return Err(Unsupported("too many expressions"));
+            }
         }
         Ok(())
     }
@@ -142,8 +183,8 @@ impl Writer<'_, '_> {
                 self.nfproto_check(p);
                 Ok(rest)
             }
-            ["counter", "name", name, rest @ ..] => {
-                self.objref(name);
+            ["counter", "name", counter, rest @ ..] => {
+                self.objref(name(counter)?);
                 Ok(rest)
             }
             ["accept", rest @ ..] => {
@@ -156,7 +197,10 @@ impl Writer<'_, '_> {
             }
             ["update", set, "{", rest @ ..] => self.dynset(set, rest),
             ["log", "prefix", prefix, "group", group, rest @ ..] => {
-                let group: u16 = group.parse().map_err(|_| Unsupported("log group"))?;
+                let group: u16 = number(group, "log group")?;
+                if prefix.len() > MAX_LOG_PREFIX || prefix.chars().any(char::is_control) {
+                    return Err(Unsupported("log prefix"));
+                }
                 self.log(prefix, group);
                 Ok(rest)
             }
@@ -183,7 +227,11 @@ impl Writer<'_, '_> {
             [set, rest @ ..] => (false, *set, rest),
             [] => return Err(Unsupported("rule text")),
         };
-        let set = set.strip_prefix('@').ok_or(Unsupported("rule text"))?;
+        let set = set_name(set)?;
+        let words: u32 = fields.iter().map(|f| f.len().div_ceil(4)).sum();
+        if words > MAX_KEY_WORDS {
+            return Err(Unsupported("key too long"));
+        }
         let interval = (self.interval)(set);
         self.load(&fields, interval);
         let e = self.expr("lookup");
@@ -301,13 +349,13 @@ impl Writer<'_, '_> {
 
     /// `update @SET { FIELD limit rate N/UNIT burst B packets }`.
     fn dynset<'t>(&mut self, set: &str, t: &'t [&'t str]) -> Result<&'t [&'t str], Unsupported> {
-        let set = set.strip_prefix('@').ok_or(Unsupported("rule text"))?;
+        let set = set_name(set)?;
         let (key, t) = field(t)?;
         let ["limit", "rate", rate, "burst", burst, "packets", "}", rest @ ..] = t else {
             return Err(Unsupported("dynset statement"));
         };
         let (rate, unit) = rate.split_once('/').ok_or(Unsupported("limit rate"))?;
-        let rate: u64 = rate.parse().map_err(|_| Unsupported("limit rate"))?;
+        let rate: u64 = number(rate, "limit rate")?;
         let unit: u64 = match unit {
             "second" => 1,
             "minute" => 60,
@@ -315,7 +363,7 @@ impl Writer<'_, '_> {
             "day" => 86400,
             _ => return Err(Unsupported("limit unit")),
         };
-        let burst: u32 = burst.parse().map_err(|_| Unsupported("limit burst"))?;
+        let burst: u32 = number(burst, "limit burst")?;
         self.load(&[key], false);
         let e = self.expr("dynset");
         self.batch.u32(4, REG_1); // NFTA_DYNSET_SREG_KEY
@@ -352,6 +400,7 @@ impl Writer<'_, '_> {
 
     /// Opens one expression; returns (list element, data) starts.
     fn expr(&mut self, name: &str) -> (usize, usize) {
+        self.exprs += 1;
         let elem = self.batch.open(LIST_ELEM);
         self.batch.string(EXPR_NAME, name);
         (elem, self.batch.open(EXPR_DATA))
