@@ -43,14 +43,16 @@ pub const STATE_ONLY: &str = "palisade.dev/state-only";
 /// How often pods' processes are checked for having exited.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
 
-/// How often the node reads its tables and hosts files back and repairs
-/// drift, unless `PALISADE_LAB_DRIFT_CHECK` (seconds; `0` turns it off)
-/// says otherwise. The wait after a check is stretched to 20 times what
-/// the check took, so checking costs at most 5 % of a core: at the bench's
-/// scale (10,000 pods, 1,000 policies) a check took 6.1 s (debug build;
-/// `nft -j list` of the 21 MB table alone about 4 s of CPU), so drift is
-/// repaired within about 2 minutes there, within 10 s in a small lab.
-pub const DRIFT_CHECK_EVERY: Duration = Duration::from_secs(10);
+/// How often the node looks for drift, unless `PALISADE_LAB_DRIFT_CHECK`
+/// (seconds; `0` turns it off) says otherwise. A look is cheap: the node
+/// asks the kernel for its nf_tables generation (one netlink round trip;
+/// the kernel bumps it on every committed change in the node's namespace)
+/// and compares it with the generation after its own last update, and
+/// compares the pods' hosts files with what it wrote. Only when the
+/// generation moved (someone else changed nftables in the node) does it
+/// read the tables back and repair them (seconds at 10,000 pods), so drift
+/// is repaired within this period plus one read-back at any scale.
+pub const DRIFT_CHECK_EVERY: Duration = Duration::from_secs(2);
 
 /// The drift check period: `PALISADE_LAB_DRIFT_CHECK` seconds (fractions
 /// allowed; `0` turns the check off), else [`DRIFT_CHECK_EVERY`].
@@ -122,6 +124,8 @@ pub struct Realizer {
     start: Vec<PodId>,
     /// Exit codes seen, per pod (for pods that are not restarted).
     exited: BTreeMap<PodId, i32>,
+    /// The node's nf_tables generation after its own last update.
+    generation: Option<u32>,
     /// Every change, written before it is announced realized.
     journal: Arc<kapi::Journal>,
     /// A Service changed in this batch (its DNAT and hosts files are
@@ -211,6 +215,7 @@ impl Realizer {
             exited: BTreeMap::new(),
             save,
             journal,
+            generation: None,
             services_changed: false,
         }
     }
@@ -221,13 +226,9 @@ impl Realizer {
         if let Err(e) = self.resync() {
             eprintln!("realizer: bringing the node in line with the API: {e:#}");
         }
+        self.note_generation();
         let every = drift_check_every();
         let mut last_check = Instant::now();
-        // The wait before the next check: the period, stretched to 20
-        // times what the last check took, so checks cost at most 5 % of
-        // a core at any scale.
-        let mut wait = every;
-        let mut checks = 0u64;
         loop {
             let first = match rx.recv_timeout(CHECK_EVERY) {
                 Ok(m) => Some(m),
@@ -240,40 +241,63 @@ impl Realizer {
                 eprintln!("realizer: {e:#}");
             }
             self.check_processes();
-            if let (Some(every), Some(w)) = (every, wait) {
-                if last_check.elapsed() >= w {
-                    let took = self.check_drift(every, w, checks == 0);
-                    wait = Some(every.max(took * 20));
-                    checks += 1;
+            if let Some(every) = every {
+                if last_check.elapsed() >= every {
+                    self.look_for_drift(every);
                     last_check = Instant::now();
                 }
             }
         }
     }
 
+    /// The node's nf_tables generation now (`None`: unknown).
+    fn generation(&self) -> Option<u32> {
+        palisade_nft::netlink::generation(Some(&self.lab.node.netns())).ok()
+    }
+
+    /// Remembers the generation after the node's own update.
+    fn note_generation(&mut self) {
+        self.generation = self.generation();
+    }
+
+    /// The cheap look: a full read-back only when nftables changed in the
+    /// node since the node's own last update; hosts files every time.
+    fn look_for_drift(&mut self, every: Duration) {
+        let now = self.generation();
+        if now.is_none() || now != self.generation {
+            self.check_drift(every);
+            self.note_generation();
+            return;
+        }
+        match super::services::repair_hosts(&self.lab.node, &self.lab.state) {
+            Ok(pods) if !pods.is_empty() => eprintln!(
+                "realizer: drift check: hosts files rewritten: {}",
+                pods.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("realizer: drift check: {e:#}"),
+        }
+    }
+
     /// Reads the node back and repairs drift (`Lab::check_drift`), logging
-    /// each drift repaired, and what a check costs: the first time, and
-    /// whenever it takes more than 5 % of the period (the next check then
-    /// waits 20 times as long as this one took). Returns how long it took.
-    fn check_drift(&mut self, every: Duration, waited: Duration, first: bool) -> Duration {
+    /// each drift repaired and what the read-back cost.
+    fn check_drift(&mut self, every: Duration) {
         let t = Instant::now();
         let repaired = self.lab.check_drift();
-        let took = t.elapsed();
         match repaired {
             Ok(repaired) => repaired
                 .iter()
                 .for_each(|what| eprintln!("realizer: drift check: {what}")),
             Err(e) => eprintln!("realizer: drift check: {e:#}"),
         }
-        if first || took > every / 20 {
-            eprintln!(
-                "realizer: drift check (PALISADE_LAB_DRIFT_CHECK {every:?}; after {waited:.1?}): {:.1} ms for {} pods; next in {:.1?}",
-                super::out::ms(took),
-                self.lab.state.pods.len(),
-                every.max(took * 20)
-            );
-        }
-        took
+        eprintln!(
+            "realizer: drift check (every {every:?}): nftables changed in the node: read back in {:.1} ms for {} pods",
+            super::out::ms(t.elapsed()),
+            self.lab.state.pods.len(),
+        );
     }
 
     fn batch(&mut self, msgs: Vec<Msg>) -> Result<()> {
@@ -302,6 +326,8 @@ impl Realizer {
                 Msg::ReadBack(reply) => replies.push(reply),
             }
         }
+        let committed =
+            resync || !replies.is_empty() || self.lab.pending() || self.services_changed;
         let result = if resync {
             self.resync()
         } else if !replies.is_empty() {
@@ -312,6 +338,9 @@ impl Realizer {
             // Nothing the node realizes changed (a status, a Deployment).
             Ok(())
         };
+        if resync || committed {
+            self.note_generation();
+        }
         for r in replies {
             let _ = r.send(result.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
         }
