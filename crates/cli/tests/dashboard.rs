@@ -67,7 +67,7 @@ impl Served {
     /// GET `target`; the body.
     fn get(&self, target: &str) -> String {
         let mut s = TcpStream::connect(&self.addr).unwrap();
-        let req = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let req = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         s.write_all(req.as_bytes()).unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
@@ -143,7 +143,7 @@ fn the_lab_dashboard_follows_the_state_file_and_the_event_log() {
     // Records appended to the event log: listed, and streamed live.
     let mut stream = TcpStream::connect(&served.addr).unwrap();
     stream
-        .write_all(b"GET /flows/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /flows/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))

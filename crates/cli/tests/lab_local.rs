@@ -61,6 +61,12 @@ fn the_state_directory_is_owner_only_whatever_the_umask() {
     assert_eq!(mode(&dir), 0o700, "the state directory");
     assert_eq!(mode(&dir.join("logs")), 0o700, "its logs");
     assert_eq!(mode(dir.parent().unwrap()) & 0o022, 0, "/run/palisade/lab");
+    // objects.json is written by the controller's saver shortly after a
+    // change.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !dir.join("objects.json").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let mut all = vec![];
     modes(&dir, &mut all);
     for name in [

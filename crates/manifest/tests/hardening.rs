@@ -172,7 +172,10 @@ fn a_policy_with_100000_bad_peers_decodes_in_linear_time() {
     let start = Instant::now();
     let loaded = parse_str("np.yaml", &text);
     let took = start.elapsed();
-    assert_eq!(loaded.diagnostics.len(), 100_000);
+    // One error per peer (plus a warning that the policy is kept as
+    // allowing nothing: palisade cannot enforce it).
+    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    assert_eq!(errors, 100_000);
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
 

@@ -159,6 +159,7 @@ mod tests {
         let e = policies_from_text("f", "a: [", "ns-1", &mut Out::default())
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("f:2:1: "), "{e}");
+        // The end of the input: line 1, after its 4 characters.
+        assert!(e.starts_with("f:1:5: "), "{e}");
     }
 }
