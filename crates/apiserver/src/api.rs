@@ -193,36 +193,11 @@ impl Api {
         kind: Kind,
         namespace: &str,
         name: &str,
-        mut obj: Value,
+        obj: Value,
         precondition: Option<u64>,
         dry_run: bool,
     ) -> Result<Arc<Value>> {
-        let r = *self.resource(kind);
-        set_type(&r, &mut obj);
-        check_name(&r, name, &obj)?;
-        let key = self.key(kind, namespace, name);
-        let mut store = self.store();
-        let old = store
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| Status::not_found(&r, name))?;
-        self.admission.admit(
-            &store,
-            &self.registry,
-            Operation::Update,
-            &r,
-            &mut obj,
-            Some(&old),
-        )?;
-        if dry_run {
-            return Ok(Arc::new(obj));
-        }
-        let before = store.revision();
-        let event = store.update(&r, key, obj, precondition)?;
-        if store.revision() != before {
-            self.announce(&event);
-        }
-        Ok(event.object)
+        self.write(kind, namespace, name, dry_run, precondition, |_| Ok(obj))
     }
 
     /// Reads, changes and writes an object under the store's lock (a
@@ -233,6 +208,20 @@ impl Api {
         namespace: &str,
         name: &str,
         dry_run: bool,
+        change: impl FnOnce(&Value) -> Result<Value>,
+    ) -> Result<Arc<Value>> {
+        self.write(kind, namespace, name, dry_run, None, change)
+    }
+
+    /// An update: `change` makes the new object from the stored one, under
+    /// the store's lock; admitted, then stored unless `dry_run`.
+    fn write(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        dry_run: bool,
+        precondition: Option<u64>,
         change: impl FnOnce(&Value) -> Result<Value>,
     ) -> Result<Arc<Value>> {
         let r = *self.resource(kind);
@@ -257,7 +246,7 @@ impl Api {
             return Ok(Arc::new(obj));
         }
         let before = store.revision();
-        let event = store.update(&r, key, obj, None)?;
+        let event = store.update(&r, key, obj, precondition)?;
         if store.revision() != before {
             self.announce(&event);
         }
