@@ -333,7 +333,9 @@ impl Realizer {
         } else if !replies.is_empty() {
             self.lab.repair()
         } else if self.lab.pending() || std::mem::take(&mut self.services_changed) {
-            self.commit()
+            // On error the kernel keeps what it holds; the next commit diffs
+            // against it (or reads it back).
+            self.lab.commit()
         } else {
             // Nothing the node realizes changed (a status, a Deployment).
             Ok(())
@@ -366,17 +368,6 @@ impl Realizer {
     fn announce(&self, rv: u64) {
         let rv = rv.max(*self.realized.borrow());
         self.realized.send_replace(rv);
-    }
-
-    fn commit(&mut self) -> Result<()> {
-        match self.lab.commit() {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                // The kernel keeps what it holds; the next commit diffs
-                // against it (or reads it back).
-                Err(e)
-            }
-        }
     }
 
     /// Applies one change to the lab's state (no kernel change yet).
@@ -594,13 +585,8 @@ impl Realizer {
         let (pods, _) = self.api.list(k.pods, None);
         let (svcs, _) = self.api.list(k.services, None);
         let (pols, rv) = self.api.list(k.policies, None);
-        let key = |o: &Value| {
-            PodId::new(
-                o["metadata"]["namespace"].as_str().unwrap_or(""),
-                o["metadata"]["name"].as_str().unwrap_or(""),
-            )
-        };
-        let wanted_pods: std::collections::BTreeSet<PodId> = pods.iter().map(|o| key(o)).collect();
+        let wanted_pods: std::collections::BTreeSet<PodId> =
+            pods.iter().map(|o| id_of(o)).collect();
         // Gone from the API: gone from the node.
         let stale: Vec<PodId> = self
             .lab
@@ -613,7 +599,7 @@ impl Realizer {
         for id in stale {
             super::pods::remove(&mut self.lab, &id)?;
         }
-        let svc_keys: std::collections::BTreeSet<PodId> = svcs.iter().map(|o| key(o)).collect();
+        let svc_keys: std::collections::BTreeSet<PodId> = svcs.iter().map(|o| id_of(o)).collect();
         let stale: Vec<PodId> = self
             .lab
             .state()
@@ -625,7 +611,7 @@ impl Realizer {
         for id in stale {
             super::services::remove(&mut self.lab, &id)?;
         }
-        let pol_keys: std::collections::BTreeSet<PodId> = pols.iter().map(|o| key(o)).collect();
+        let pol_keys: std::collections::BTreeSet<PodId> = pols.iter().map(|o| id_of(o)).collect();
         self.lab
             .state()
             .policies
@@ -688,7 +674,7 @@ impl Realizer {
             return;
         }
         for id in std::mem::take(&mut self.start) {
-            let status = match self.start_pod(&id, 0) {
+            let status = match self.start_pod(&id) {
                 Ok(()) => self.running_status(&id, 0),
                 Err(why) => waiting_status(&why),
             };
@@ -699,7 +685,7 @@ impl Realizer {
         }
     }
 
-    fn start_pod(&mut self, id: &PodId, restarts: u32) -> Result<(), String> {
+    fn start_pod(&mut self, id: &PodId) -> Result<(), String> {
         let obj = self
             .api
             .get(self.kinds.pods, &id.namespace, &id.name)
@@ -777,7 +763,6 @@ impl Realizer {
             p.command = run.argv;
             p.pid = pid;
         }
-        let _ = restarts;
         Ok(())
     }
 
@@ -877,7 +862,7 @@ impl Realizer {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&id);
-                let status = match self.start_pod(&id, restarts + 1) {
+                let status = match self.start_pod(&id) {
                     Ok(()) => self.running_status(&id, restarts + 1),
                     Err(why) => waiting_status(&why),
                 };

@@ -109,8 +109,6 @@ pub struct LabState {
     pub services: BTreeMap<PodId, LabService>,
     pub policies: BTreeMap<PodId, NetworkPolicy>,
     next_pod: u32,
-    #[serde(default, skip_serializing)]
-    next_service: u32,
 }
 
 impl LabState {
