@@ -97,7 +97,11 @@ fn accept(req: &Request<Incoming>) -> String {
         .to_string()
 }
 
-fn wants_table(accept: &str) -> bool {
+/// The Content-Type of a Table reply.
+pub(crate) const TABLE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
+/// Whether an `Accept` header asks for a Table (`kubectl get`).
+pub(crate) fn wants_table(accept: &str) -> bool {
     accept
         .split(',')
         .any(|t| t.contains("as=Table") && t.contains("g=meta.k8s.io"))
@@ -212,7 +216,8 @@ impl Target {
     }
 }
 
-async fn read_body(req: Request<Incoming>) -> Result<(String, Bytes)> {
+/// A request's Content-Type and body (at most [`MAX_BODY`] bytes).
+pub(crate) async fn read_body(req: Request<Incoming>) -> Result<(String, Bytes)> {
     let content_type = req
         .headers()
         .get(CONTENT_TYPE)
@@ -284,11 +289,7 @@ async fn objects(
                 let include = IncludeObject::parse(query.get("includeObject").unwrap_or(""));
                 let rv = resource_version(&obj);
                 let t = table::table(&r, [obj.as_ref()], rv, time::now(), include, true);
-                return Ok(typed_reply(
-                    StatusCode::OK,
-                    "application/json;as=Table;v=v1;g=meta.k8s.io",
-                    &t,
-                ));
+                return Ok(typed_reply(StatusCode::OK, TABLE, &t));
             }
             Ok(json_reply(StatusCode::OK, &obj))
         }
@@ -392,10 +393,7 @@ fn patch_object(
     dry_run: bool,
 ) -> Result<(Arc<Value>, Vec<String>)> {
     let r = *server.api.resource(t.kind);
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    let Some(ty) = patch::PatchType::from_content_type(media) else {
-        return Err(Status::unsupported_media_type(media));
-    };
+    let ty = patch_type(content_type)?;
     let mut warnings = vec![];
     // Duplicates are looked for in what was sent (a JSON patch is a list
     // of operations, not an object).
@@ -405,14 +403,8 @@ fn patch_object(
         body
     };
     let patched = server.api.modify(t.kind, t.ns(), name, dry_run, |old| {
-        let new = patch::apply(
-            r.kind,
-            !r.group.contains('.') || r.group.ends_with(".k8s.io"),
-            old,
-            body,
-            ty,
-        )
-        .map_err(|e| Status::new(e.code(), e.reason(), e.to_string()))?;
+        let builtin = !r.group.contains('.') || r.group.ends_with(".k8s.io");
+        let new = patched(r.kind, builtin, old, body, ty)?;
         let precondition = resource_version(&new);
         if precondition != 0 && precondition != resource_version(old) {
             return Err(Status::conflict(&r, name));
@@ -421,6 +413,24 @@ fn patch_object(
         Ok(new)
     })?;
     Ok((patched, warnings))
+}
+
+/// The patch type a Content-Type names (415 for any other).
+pub(crate) fn patch_type(content_type: &str) -> Result<patch::PatchType> {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    patch::PatchType::from_content_type(media).ok_or_else(|| Status::unsupported_media_type(media))
+}
+
+/// `current` with a patch of type `ty` applied; its errors as the API's.
+pub(crate) fn patched(
+    kind: &str,
+    builtin: bool,
+    current: &Value,
+    body: &[u8],
+    ty: patch::PatchType,
+) -> Result<Value> {
+    patch::apply(kind, builtin, current, body, ty)
+        .map_err(|e| Status::new(e.code(), e.reason(), e.to_string()))
 }
 
 /// `Warning: 299 - "..."` headers, as the API server sends field warnings.
@@ -490,11 +500,7 @@ fn list(api: &Api, t: &Target, query: &Query, accept: &str) -> Result<Response<B
             include,
             true,
         );
-        return Ok(typed_reply(
-            StatusCode::OK,
-            "application/json;as=Table;v=v1;g=meta.k8s.io",
-            &t,
-        ));
+        return Ok(typed_reply(StatusCode::OK, TABLE, &t));
     }
     Ok(json_reply(StatusCode::OK, &list_value(&r, items, rv)))
 }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use palisade_apimachinery::status::Result;
-use palisade_apimachinery::{patch, selector, Status};
+use palisade_apimachinery::{selector, Status};
 use serde_json::{json, Value};
 
-use crate::http::{json_reply, Body, Target};
+use crate::http::{json_reply, patch_type, patched, read_body, Body, Target};
 use crate::route::Query;
 use crate::Server;
 
@@ -35,20 +35,14 @@ pub async fn serve(
     }
 }
 
-async fn body_of(req: Request<Incoming>) -> Result<(String, bytes::Bytes)> {
-    use http_body_util::BodyExt;
-    let ct = req
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json")
-        .to_string();
-    let body = http_body_util::Limited::new(req.into_body(), crate::http::MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| Status::bad_request(format!("reading the request body: {e}")))?
-        .to_bytes();
-    Ok((ct, body))
+/// What a PUT (the whole new version) or a PATCH (applied to `current`)
+/// of a subresource says.
+fn sent_version(is_put: bool, kind: &str, current: &Value, ct: &str, body: &[u8]) -> Result<Value> {
+    if is_put {
+        serde_json::from_slice::<Value>(body).map_err(|e| Status::bad_request(e.to_string()))
+    } else {
+        patched(kind, true, current, body, patch_type(ct)?)
+    }
 }
 
 /// `status`: GET returns the object; PUT and PATCH change only `status`.
@@ -68,19 +62,11 @@ async fn part(
             api.get(t.kind, &ns, name)?.as_ref(),
         )),
         Method::PUT | Method::PATCH => {
-            let (ct, body) = body_of(req).await?;
+            let (ct, body) = read_body(req).await?;
             let kind = api.resource(t.kind).kind;
             let is_put = method == Method::PUT;
             let updated = api.modify(t.kind, &ns, name, false, |old| {
-                let new = if is_put {
-                    serde_json::from_slice::<Value>(&body)
-                        .map_err(|e| Status::bad_request(e.to_string()))?
-                } else {
-                    let ty = patch::PatchType::from_content_type(&ct)
-                        .ok_or_else(|| Status::unsupported_media_type(&ct))?;
-                    patch::apply(kind, true, old, &body, ty)
-                        .map_err(|e| Status::new(e.code(), e.reason(), e.to_string()))?
-                };
+                let new = sent_version(is_put, kind, old, &ct, &body)?;
                 let mut o = old.clone();
                 o[field] = new.get(field).cloned().unwrap_or(Value::Null);
                 Ok(o)
@@ -122,19 +108,11 @@ async fn scale(
             &scale_of(api.get(t.kind, &ns, name)?.as_ref()),
         )),
         Method::PUT | Method::PATCH => {
-            let (ct, body) = body_of(req).await?;
+            let (ct, body) = read_body(req).await?;
             let is_put = method == Method::PUT;
             let updated = api.modify(t.kind, &ns, name, false, |old| {
                 let current = scale_of(old);
-                let new = if is_put {
-                    serde_json::from_slice::<Value>(&body)
-                        .map_err(|e| Status::bad_request(e.to_string()))?
-                } else {
-                    let ty = patch::PatchType::from_content_type(&ct)
-                        .ok_or_else(|| Status::unsupported_media_type(&ct))?;
-                    patch::apply("Scale", true, &current, &body, ty)
-                        .map_err(|e| Status::new(e.code(), e.reason(), e.to_string()))?
-                };
+                let new = sent_version(is_put, "Scale", &current, &ct, &body)?;
                 let given = palisade_apimachinery::store::resource_version(&new);
                 if is_put
                     && given != 0

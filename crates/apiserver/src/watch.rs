@@ -23,7 +23,7 @@ use palisade_apimachinery::{time, Resource, Status};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::http::{selectors, Body, Selectors, Target};
+use crate::http::{selectors, wants_table, Body, Selectors, Target, TABLE};
 use crate::route::Query;
 use crate::Server;
 
@@ -96,28 +96,26 @@ impl Watch {
             }
             None => obj.clone(),
         };
-        let mut line =
-            serde_json::to_vec(&json!({"type": ty, "object": object})).unwrap_or_default();
-        line.push(b'\n');
-        Bytes::from(line)
+        event_line(ty, &object)
     }
 
     fn bookmark(&self, rv: u64) -> Bytes {
         let obj = json!({"kind": self.r.kind, "apiVersion": self.r.api_version(),
                          "metadata": {"resourceVersion": rv.to_string(),
                                       "annotations": {"k8s.io/initial-events-end": "true"}}});
-        let mut line =
-            serde_json::to_vec(&json!({"type": "BOOKMARK", "object": obj})).unwrap_or_default();
-        line.push(b'\n');
-        Bytes::from(line)
+        event_line("BOOKMARK", &obj)
     }
 }
 
-fn error_line(s: &Status) -> Bytes {
-    let mut line =
-        serde_json::to_vec(&json!({"type": "ERROR", "object": s.to_json()})).unwrap_or_default();
+/// One line of the stream: `{"type": ..., "object": ...}`.
+fn event_line(ty: &str, object: &Value) -> Bytes {
+    let mut line = serde_json::to_vec(&json!({"type": ty, "object": object})).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
+}
+
+fn error_line(s: &Status) -> Bytes {
+    event_line("ERROR", &s.to_json())
 }
 
 /// Starts a watch and returns its streaming reply.
@@ -129,10 +127,8 @@ pub fn serve(
 ) -> Result<Response<Body>> {
     let api = server.api.clone();
     let r = *api.resource(t.kind);
-    let table = accept
-        .split(',')
-        .any(|x| x.contains("as=Table"))
-        .then(|| IncludeObject::parse(query.get("includeObject").unwrap_or("")));
+    let table =
+        wants_table(accept).then(|| IncludeObject::parse(query.get("includeObject").unwrap_or("")));
     let mut w = Watch {
         r,
         kind: t.kind,
@@ -213,7 +209,7 @@ pub fn serve(
     });
     let mut resp = Response::new(StreamBody::new(stream).boxed());
     let ct = if table.is_some() {
-        "application/json;as=Table;v=v1;g=meta.k8s.io"
+        TABLE
     } else {
         "application/json"
     };
