@@ -19,6 +19,7 @@ use palisade_apimachinery::store::resource_version;
 use serde_json::{json, Value};
 
 use super::controller::Ctx;
+use super::kapi;
 use super::out::Out;
 use super::realize::STATE_ONLY;
 use super::state::{LabPod, LabState, LAB_NODE};
@@ -179,7 +180,7 @@ pub fn api_objects(batch: &Batch, local: bool) -> Result<Vec<(&'static str, Valu
         labels.remove(palisade_model::METADATA_NAME_LABEL);
         namespaces.insert(
             ns.name.clone(),
-            json!({"metadata": {"name": ns.name, "labels": labels_json(&labels)}}),
+            json!({"metadata": {"name": ns.name, "labels": kapi::labels_json(&labels)}}),
         );
     }
     for name in batch
@@ -198,19 +199,9 @@ pub fn api_objects(batch: &Batch, local: bool) -> Result<Vec<(&'static str, Valu
             true => LAB_NODE.to_string(),
             false => p.node_name.clone().unwrap_or_else(|| LAB_NODE.to_string()),
         };
-        let ports: Vec<Value> = p
-            .ports
-            .iter()
-            .map(|c| {
-                let mut v = json!({"containerPort": c.port, "protocol": c.protocol.to_string()});
-                if let Some(n) = &c.name {
-                    v["name"] = json!(n);
-                }
-                v
-            })
-            .collect();
+        let ports: Vec<Value> = p.ports.iter().map(kapi::port_json).collect();
         out.push(("pods", json!({
-            "metadata": {"name": p.name, "namespace": p.namespace, "labels": labels_json(&p.labels), "annotations": {STATE_ONLY: "true"}},
+            "metadata": {"name": p.name, "namespace": p.namespace, "labels": kapi::labels_json(&p.labels), "annotations": {STATE_ONLY: "true"}},
             "spec": {"nodeName": node, "containers": [{"name": "state", "image": "palisade-lab/state-only", "ports": ports}]},
             "status": {"phase": "Running", "podIP": p.ips[0].to_string(), "podIPs": p.ips.iter().map(|ip| json!({"ip": ip.to_string()})).collect::<Vec<_>>()},
         })));
@@ -219,14 +210,6 @@ pub fn api_objects(batch: &Batch, local: bool) -> Result<Vec<(&'static str, Valu
         out.push(("networkpolicies", obj));
     }
     Ok(out)
-}
-
-fn labels_json(labels: &palisade_model::Labels) -> Value {
-    labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
 }
 
 /// The pods the API holds, as lab state (for the batch's checks).

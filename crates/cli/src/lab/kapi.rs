@@ -386,6 +386,34 @@ fn load_objects(registry: &Registry, store: &mut Store, path: &std::path::Path) 
     Ok(())
 }
 
+/// An object's `metadata.labels` as the model's labels (admission has
+/// validated them).
+pub fn labels_of(obj: &Value) -> palisade_model::Labels {
+    let mut l = palisade_model::Labels::new();
+    for (k, v) in obj["metadata"]["labels"].as_object().into_iter().flatten() {
+        let _ = l.insert(k, v.as_str().unwrap_or(""));
+    }
+    l
+}
+
+/// Labels as an object's `metadata.labels`.
+pub fn labels_json(labels: &palisade_model::Labels) -> Value {
+    labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// A container port as a container's `ports[]` entry.
+pub fn port_json(p: &palisade_model::ContainerPort) -> Value {
+    let mut v = json!({"containerPort": p.port, "protocol": p.protocol.to_string()});
+    if let Some(n) = &p.name {
+        v["name"] = json!(n);
+    }
+    v
+}
+
 /// The lab's admission.
 #[derive(Debug, Clone, Copy)]
 pub struct LabAdmission;

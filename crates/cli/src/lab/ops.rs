@@ -18,7 +18,7 @@ use super::controller::Ctx;
 use super::out::Out;
 use super::resident::Caller;
 use super::state::{LabState, STATE_FILE};
-use super::{apply, client, controller, demo, events, get, import, labels, pods};
+use super::{apply, client, controller, demo, events, get, import, kapi, labels, pods};
 use crate::cmd::render::TABLE;
 
 /// Kernel names of lab `lab` start with `pl-<lab>-`.
@@ -144,20 +144,10 @@ fn lab_pod(
         Some(l) => labels::parse_list(l)?,
         None => labels::parse_list(&format!("run={name}"))?,
     };
-    let labels: serde_json::Map<String, Value> = labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
+    let labels = kapi::labels_json(&labels);
     let ports: Vec<Value> = ports
         .iter()
-        .map(|p| {
-            let p = pods::parse_port(p)?;
-            let mut v = json!({"containerPort": p.port, "protocol": p.protocol.to_string()});
-            if let Some(n) = p.name {
-                v["name"] = json!(n);
-            }
-            Ok(v)
-        })
+        .map(|p| Ok(kapi::port_json(&pods::parse_port(p)?)))
         .collect::<Result<_>>()?;
     let env: Vec<Value> = caller
         .env
@@ -241,21 +231,13 @@ fn label(ctx: &Ctx, out: &mut Out, what: LabelWhat) -> Result<u64> {
         .collect::<Result<Vec<_>>>()?;
     let mut refused = None;
     let o = ctx.api.modify(k, &ns, &name, false, |old| {
-        let mut current = palisade_model::Labels::new();
-        for (key, v) in old["metadata"]["labels"].as_object().into_iter().flatten() {
-            // Admission validated them (kapi.rs).
-            let _ = current.insert(key, v.as_str().unwrap_or(""));
-        }
+        let mut current = kapi::labels_of(old);
         if let Err(e) = labels::apply(&mut current, &changes, overwrite) {
             refused = Some(e);
             return Err(palisade_apimachinery::Status::bad_request("refused"));
         }
         let mut new = old.clone();
-        new["metadata"]["labels"] = current
-            .iter()
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
+        new["metadata"]["labels"] = kapi::labels_json(&current);
         Ok(new)
     });
     if let Some(e) = refused {

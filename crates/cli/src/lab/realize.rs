@@ -167,15 +167,6 @@ fn kinds(api: &Api) -> Kinds {
     }
 }
 
-fn labels_of(obj: &Value) -> Labels {
-    let mut l = Labels::new();
-    for (k, v) in obj["metadata"]["labels"].as_object().into_iter().flatten() {
-        // Admission validated them (kapi.rs).
-        let _ = l.insert(k, v.as_str().unwrap_or(""));
-    }
-    l
-}
-
 fn ports_of(pod: &Value) -> Vec<ContainerPort> {
     pod.pointer("/spec/containers")
         .and_then(Value::as_array)
@@ -393,7 +384,7 @@ impl Realizer {
             }
             return;
         }
-        let mut labels = labels_of(&e.object);
+        let mut labels = kapi::labels_of(&e.object);
         labels.remove(palisade_model::METADATA_NAME_LABEL);
         if self.lab.state().namespaces.get(&name) != Some(&labels) {
             self.lab.state().namespaces.insert(name.clone(), labels);
@@ -422,7 +413,7 @@ impl Realizer {
             return Ok(());
         }
         let obj = &e.object;
-        let labels = labels_of(obj);
+        let labels = kapi::labels_of(obj);
         let ports = ports_of(obj);
         if let Some(p) = self.lab.state().pods.get_mut(&id) {
             if p.labels != labels || p.ports != ports {
