@@ -132,7 +132,15 @@ fn a_command_through_the_controller_changes_kernel_and_state() {
     assert!(state.contains("\"app\":\"db\""), "state.json has it");
     assert!(lab.dir().join("known.json").exists());
     // One source of truth: the API holds what the verbs made.
-    let objects = std::fs::read_to_string(lab.dir().join("objects.json")).unwrap();
+    // (objects.json is written off the change path, shortly after.)
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let objects = loop {
+        let objects = std::fs::read_to_string(lab.dir().join("objects.json")).unwrap_or_default();
+        if objects.contains("\"app\":\"db\"") || Instant::now() > deadline {
+            break objects;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(objects.contains("\"app\":\"db\"") && objects.contains("from-db"));
     assert_eq!(lab.controller_pid(), pid, "one controller served all");
 }

@@ -205,7 +205,11 @@ mod tests {
     fn synth_state() -> LabState {
         let c = palisade_synth::generate(&palisade_synth::Params::new(200, 30));
         let mut s = LabState::new("t");
-        c.namespaces().for_each(|ns| s.add_namespace(ns));
+        for ns in c.namespaces() {
+            let mut labels = ns.labels().clone();
+            labels.remove(palisade_model::METADATA_NAME_LABEL);
+            s.namespaces.insert(ns.name.clone(), labels);
+        }
         for p in c.pods() {
             let node = p
                 .node_name

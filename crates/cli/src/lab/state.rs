@@ -119,14 +119,6 @@ impl LabState {
         }
     }
 
-    /// Records a namespace of the model and its labels (the automatic
-    /// `kubernetes.io/metadata.name` label is not stored: it is derived).
-    pub fn add_namespace(&mut self, ns: &palisade_model::Namespace) {
-        let mut labels = ns.labels().clone();
-        labels.remove(palisade_model::METADATA_NAME_LABEL);
-        self.namespaces.insert(ns.name.clone(), labels);
-    }
-
     pub fn dir(name: &str) -> PathBuf {
         Path::new(STATE_ROOT).join(name)
     }

@@ -8,7 +8,7 @@ use palisade_lab::Node;
 use palisade_model::PodId;
 
 use crate::lab::ops::prefix;
-use crate::lab::state::{LabPod, LabState, LAB_NODE};
+use crate::lab::state::{LabState, LAB_NODE};
 
 /// A lab named `b<pid>`, torn down (by its prefix) on drop.
 pub struct BenchLab {
@@ -53,26 +53,12 @@ impl BenchLab {
             .context("building the benchmark world")
     }
 
-    /// Writes `w` as the lab's state file (synthetic pods state only, the
-    /// probe pods real), so `palisade lab --lab NAME ...` commands work on it.
+    /// Seeds `w` as the lab's API objects (the lab's source of truth; its
+    /// node builds its state from them when the controller starts): every
+    /// pod state-only (the two probe pods' namespaces were made above), on
+    /// its node. The state file starts empty.
     pub fn save_state(&self, w: &World) -> Result<()> {
-        let mut state = LabState::new(&self.name);
-        let s = &mut state;
-        for ns in w.cluster.namespaces() {
-            s.add_namespace(ns);
-        }
-        for p in w.cluster.pods() {
-            let real = p.id() == w.client || p.id() == w.server;
-            let node = p.node_name.clone().filter(|n| n != LAB_NODE);
-            s.pods.insert(p.id(), LabPod::from_model(p, !real, node));
-        }
-        for p in w.cluster.policies() {
-            s.policies.insert(p.reference(), p.clone());
-        }
-        state.write()?;
-        // The same cluster as the lab's API objects (the API is the lab's
-        // source of truth): every pod state-only, the two probe pods on
-        // the lab's node (their namespaces were made above).
+        LabState::new(&self.name).write()?;
         let batch = crate::lab::import::Batch {
             namespaces: w.cluster.namespaces().cloned().collect(),
             pods: w.cluster.pods().cloned().collect(),
