@@ -27,6 +27,13 @@ const STATUS: Subresource = Subresource {
     verbs: &["get", "patch", "update"],
 };
 
+/// The `autoscaling/v1` Scale of a workload (`kubectl scale`).
+const SCALE: Subresource = Subresource {
+    name: "scale",
+    response: ("autoscaling", "v1", "Scale"),
+    verbs: &["get", "patch", "update"],
+};
+
 const fn status_of(group: &'static str, version: &'static str, kind: &'static str) -> Subresource {
     Subresource {
         response: (group, version, kind),
@@ -428,16 +435,7 @@ fn deployments() -> Resource {
         short_names: &["deploy"],
         namespaced: true,
         categories: &["all"],
-        subresources: const {
-            &[
-                status_of("apps", "v1", "Deployment"),
-                Subresource {
-                    name: "scale",
-                    response: ("autoscaling", "v1", "Scale"),
-                    verbs: &["get", "patch", "update"],
-                },
-            ]
-        },
+        subresources: const { &[status_of("apps", "v1", "Deployment"), SCALE] },
         schema: apps::v1::Deployment::json_schema,
         columns: COLS,
         cells,
@@ -480,16 +478,7 @@ fn replica_sets() -> Resource {
         short_names: &["rs"],
         namespaced: true,
         categories: &["all"],
-        subresources: const {
-            &[
-                status_of("apps", "v1", "ReplicaSet"),
-                Subresource {
-                    name: "scale",
-                    response: ("autoscaling", "v1", "Scale"),
-                    verbs: &["get", "patch", "update"],
-                },
-            ]
-        },
+        subresources: const { &[status_of("apps", "v1", "ReplicaSet"), SCALE] },
         schema: apps::v1::ReplicaSet::json_schema,
         columns: COLS,
         cells,
